@@ -1,0 +1,105 @@
+// The report: the one result that `--report` (text, json, prom) and `/metrics` render.
+// Field names are fixed by ../shared/contract.md; extensions are marked as such.
+import type { Bytes, ScanError } from '../../collectors/facts.js';
+
+export interface SharedUnique {
+  total: number;
+  shared: number;
+  unique: number;
+}
+
+export interface DriverReport {
+  name: string;
+  backingFs: string | null;
+  dType: boolean | null;
+  vfsFallback: boolean;
+  reason: string;
+  vfsDuplicateBytes?: number;
+}
+
+export interface ImageReport {
+  id: string;
+  tags: string[];
+  layers: string[]; // chain IDs, bottom first
+  disk: SharedUnique;
+  apparent: SharedUnique;
+  wasted: Bytes;
+  containers: number;
+}
+
+export interface LayerReport {
+  chainId: string;
+  diffId: string;
+  cacheId: string | null;
+  disk: number;
+  apparent: number;
+  images: string[];
+  containers: string[];
+}
+
+export interface ContainerReport {
+  id: string;
+  name: string;
+  imageId: string;
+  state: string;
+  writable: Bytes;
+  init: Bytes;
+  copiedUp: Bytes;
+  /** Disk bytes of the container's json-file logs, rotated and compressed ones included. */
+  logs: number;
+  /** Extension: the same logs on the apparent basis (sum of st_size). */
+  logsApparent: number;
+}
+
+export interface VolumeReport {
+  name: string;
+  disk: number;
+  apparent: number;
+  containers: string[];
+}
+
+export interface OrphanReport {
+  id: string;
+  path: string;
+  disk: number;
+  apparent: number;
+}
+
+export interface BuildCacheReport {
+  disk: number;
+  apparent: number;
+  dirs: number;
+}
+
+export interface DiskTotals {
+  imageLayers: number;
+  containerLayers: number;
+  volumes: number;
+  logs: number;
+  buildCache: number;
+  orphans: number;
+  total: number;
+}
+
+export interface Totals {
+  disk: DiskTotals;
+  /** Extension: the same categories on the apparent basis. */
+  apparent: DiskTotals;
+  naiveVirtual: number;
+}
+
+export interface Report {
+  /** Extension: where the facts came from. */
+  dockerRoot: string;
+  apiUp: boolean;
+  driver: DriverReport;
+  images: ImageReport[];
+  layers: LayerReport[];
+  containers: ContainerReport[];
+  volumes: VolumeReport[];
+  orphans: OrphanReport[];
+  buildCache: BuildCacheReport;
+  totals: Totals;
+  /** Extension: every problem met during the scan; the scan went on past each. */
+  errors: ScanError[];
+}

@@ -1,0 +1,30 @@
+// Everything one scan learned, as plain data: the input of buildReport().
+import type {
+  ApiFacts, Bytes, ContainerFact, DriverFact, ImageFact, LayerFact, LayerIndex, MountFact, ScanError, VolumeFact,
+} from '../../collectors/facts.js';
+
+export interface DirFact {
+  id: string;
+  /** The tree that was measured: a layer's content (overlay2 `diff/`), or the whole directory. */
+  path: string;
+  bytes: Bytes;
+}
+
+export interface ScanFacts {
+  dockerRoot: string;
+  driver: DriverFact;
+  /** The storage driver's own directory (`<root>/overlay2`), where orphans live. */
+  driverBase: string;
+  images: ImageFact[];
+  layers: LayerFact[];
+  mounts: MountFact[];
+  containers: ContainerFact[];
+  volumes: VolumeFact[];
+  /** Every directory under the driver's base, measured, by id. */
+  dirs: Map<string, DirFact>;
+  /** Path indexes of image layers and containers' writable layers, by directory id. */
+  indexes: Map<string, LayerIndex>;
+  buildCacheIds: Set<string>;
+  api: ApiFacts | null;
+  errors: ScanError[];
+}

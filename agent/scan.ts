@@ -1,0 +1,140 @@
+// One scan: the collectors gather facts, the pure model turns them into the report. The Docker
+// API runs beside the disk collectors and only enriches; the disk alone gives every figure.
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { readBuildCacheIds } from '../collectors/buildkit.js';
+import { readContainers } from '../collectors/containers.js';
+import { readDockerApi } from '../collectors/docker-api.js';
+import type { ApiFacts, DriverFact, LayerIndex, ScanError } from '../collectors/facts.js';
+import { readImages } from '../collectors/image-metadata.js';
+import { readLayers, readMounts } from '../collectors/layer-metadata.js';
+import { describeError } from '../collectors/read.js';
+import { backendFor, type StorageBackend } from '../collectors/storage.js';
+import { readVolumes } from '../collectors/volumes.js';
+import { walkTree } from '../collectors/walk.js';
+import { buildReport } from './model/build-report.js';
+import { classifyDirs } from './model/graph.js';
+import type { Report } from './model/report.js';
+import type { DirFact, ScanFacts } from './model/scan-facts.js';
+
+export interface ScanOptions {
+  dockerRoot: string;
+  dockerHost: string;
+  apiTimeoutMs?: number;
+  /** How many layer directories are walked at once. */
+  walkers?: number;
+}
+
+/** Carries an exit code to the CLI: the scan cannot start at all. */
+export class ScanAbort extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+// The daemon tries these in this order; the first whose `image/<driver>` exists is in use.
+const DRIVER_PRIORITY = ['overlay2', 'fuse-overlayfs', 'btrfs', 'zfs', 'devicemapper', 'vfs', 'aufs', 'overlay'];
+
+async function detectDriver(root: string, api: ApiFacts | null, errors: ScanError[]): Promise<string | null> {
+  let present: string[] = [];
+  try {
+    present = await fsp.readdir(join(root, 'image'));
+  } catch (e) {
+    errors.push({ source: 'storage-driver', path: join(root, 'image'), message: describeError(e) });
+    return api?.driver ?? null;
+  }
+  if (api?.driver && present.includes(api.driver)) return api.driver;
+  return DRIVER_PRIORITY.find((d) => present.includes(d)) ?? present[0] ?? null;
+}
+
+function driverFact(name: string | null, api: ApiFacts | null, backend: StorageBackend | null): DriverFact {
+  const status = new Map(api?.driverStatus ?? []);
+  const dType = status.get('Supports d_type');
+  return {
+    name: name ?? 'unknown',
+    backingFs: status.get('Backing Filesystem') ?? null,
+    dType: dType === 'true' ? true : dType === 'false' ? false : null,
+    vfsFallback: false,
+    reason: backend ? '' : `storage driver ${name ?? 'unknown'}: layer sizes are not measured yet`,
+  };
+}
+
+async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  });
+  await Promise.all(runners);
+}
+
+export async function scan(opts: ScanOptions): Promise<Report> {
+  const root = opts.dockerRoot;
+  try {
+    await fsp.readdir(root);
+  } catch (e) {
+    throw new ScanAbort(`cannot read docker root ${root}: ${describeError(e)}`, 1);
+  }
+  const errors: ScanError[] = [];
+
+  const apiPromise = readDockerApi(opts.dockerHost, opts.apiTimeoutMs).catch((e: unknown) => {
+    errors.push({ source: 'docker-api', path: opts.dockerHost, message: `unreachable, figures come from disk alone: ${describeError(e)}` });
+    return null;
+  });
+
+  const api = await apiPromise;
+  const driver = await detectDriver(root, api, errors);
+  const backend = driver ? backendFor(root, driver) : null;
+  const imageDir = join(root, 'image', driver ?? 'overlay2');
+
+  const [images, layers, mounts, containers, volumes, buildkit] = await Promise.all([
+    readImages(imageDir, errors),
+    readLayers(imageDir, errors),
+    readMounts(imageDir, errors),
+    readContainers(join(root, 'containers'), errors),
+    readVolumes(join(root, 'volumes'), errors),
+    readBuildCacheIds(join(root, 'buildkit')),
+  ]);
+  errors.push(...buildkit.errors);
+
+  const dirs = new Map<string, DirFact>();
+  const indexes = new Map<string, LayerIndex>();
+  if (backend) {
+    let ids: string[] = [];
+    try {
+      ids = await backend.listDirs();
+    } catch (e) {
+      errors.push({ source: 'layer-walker', path: backend.base, message: describeError(e) });
+    }
+    const roles = classifyDirs(ids, layers, mounts, buildkit.ids);
+    await pool([...roles], opts.walkers ?? 2, async ([id, role]) => {
+      // Layers are measured by their content, as Docker and du of `diff/` see them; what nothing
+      // refers to is measured whole, since removing it would free the whole directory.
+      const whole = role === 'orphan' || role === 'build-cache';
+      const path = whole ? backend.dirPath(id) : backend.contentPath(id);
+      const index = role === 'image-layer' || role === 'container-layer';
+      const walked = await walkTree(path, { errors, source: 'layer-walker', index });
+      dirs.set(id, { id, path, bytes: { disk: walked.size.disk, apparent: walked.size.apparent } });
+      if (walked.index) indexes.set(id, walked.index);
+    });
+  }
+
+  const facts: ScanFacts = {
+    dockerRoot: root,
+    driver: driverFact(driver, api, backend),
+    driverBase: backend?.base ?? join(root, driver ?? ''),
+    images,
+    layers,
+    mounts,
+    containers,
+    volumes,
+    dirs,
+    indexes,
+    buildCacheIds: buildkit.ids,
+    api,
+    errors,
+  };
+  return buildReport(facts);
+}

@@ -1,0 +1,112 @@
+// The plain facts the collectors read from disk and from the Docker API. The model (agent/model)
+// is a pure function of these; nothing here does I/O.
+
+/** Both byte bases of ../shared/contract.md: `disk` = st_blocks*512 (du -sB1), `apparent` = Docker's rule. */
+export interface Bytes {
+  disk: number;
+  apparent: number;
+}
+
+export const ZERO: Bytes = Object.freeze({ disk: 0, apparent: 0 });
+
+export function addBytes(a: Bytes, b: Bytes): Bytes {
+  return { disk: a.disk + b.disk, apparent: a.apparent + b.apparent };
+}
+
+/**
+ * What one path of a layer is, as overlayfs sees it. `whiteout` is a 0/0 char device (a delete);
+ * `opaque` is a directory whose lower contents are hidden (trusted.overlay.opaque=y).
+ */
+export type EntryKind = 'file' | 'dir' | 'opaque' | 'whiteout' | 'other';
+
+export interface IndexEntry {
+  kind: EntryKind;
+  disk: number;
+  apparent: number;
+  /** Set only for non-directories with more than one link, so hardlinks are counted once. */
+  ino?: number;
+}
+
+/** Every path of one layer (relative, no leading slash), for waste and copy-up analysis. */
+export type LayerIndex = Map<string, IndexEntry>;
+
+/** The result of walking one directory tree. */
+export interface TreeSize extends Bytes {
+  entries: number;
+}
+
+export interface ImageFact {
+  id: string; // "sha256:<64 hex>"
+  parent: string | null;
+  diffIds: string[];
+  tags: string[]; // "repo:tag"
+  digests: string[]; // "repo@sha256:…"
+  created: string | null;
+}
+
+export interface LayerFact {
+  chainId: string;
+  diffId: string;
+  parent: string | null;
+  /** The driver directory's name; null when the layerdb entry is missing or corrupt. */
+  cacheId: string | null;
+  /** layerdb `size`: Docker's apparent size of the layer's own changes. */
+  size: number | null;
+}
+
+export interface MountFact {
+  containerId: string;
+  mountId: string;
+  initId: string | null;
+  parent: string | null; // chain ID of the image's top layer
+}
+
+export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead' | 'removing' | 'unknown';
+
+export interface ContainerFact {
+  id: string;
+  name: string;
+  imageId: string;
+  state: ContainerState;
+  /** Names of the named volumes it mounts. */
+  volumes: string[];
+  logs: Bytes;
+  logFiles: number;
+}
+
+export interface VolumeFact {
+  name: string;
+  bytes: Bytes;
+}
+
+export type DriverDirRole = 'image-layer' | 'container-layer' | 'container-init' | 'build-cache' | 'orphan';
+
+export interface DriverFact {
+  name: string; // overlay2, vfs, …
+  backingFs: string | null;
+  dType: boolean | null;
+  vfsFallback: boolean;
+  reason: string;
+  vfsDuplicateBytes?: number;
+}
+
+/**
+ * What the Docker API said, when it answered. It enriches (names, state) and cross-checks; no
+ * figure depends on it. Size queries (`/system/df`, `size=1`) are left out on purpose: they make
+ * the daemon walk every layer, which is slow on big hosts and is what layerdu does itself.
+ */
+export interface ApiFacts {
+  containers: Map<string, { name: string; state: string; imageId: string }>;
+  driver: string | null;
+  driverStatus: Array<[string, string]>;
+  dockerRootDir: string | null;
+  serverVersion: string | null;
+}
+
+export interface ScanError {
+  /** The collector (or stage) that met the problem. */
+  source: string;
+  /** The path or object concerned, when there is one. */
+  path: string | null;
+  message: string;
+}
