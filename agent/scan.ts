@@ -14,7 +14,7 @@ import { readVolumes } from '../collectors/volumes.js';
 import { walkTree } from '../collectors/walk.js';
 import { buildReport } from './model/build-report.js';
 import { classifyDirs } from './model/graph.js';
-import type { Report } from './model/report.js';
+import type { CollectorRun, Report } from './model/report.js';
 import type { DirFact, ScanFacts } from './model/scan-facts.js';
 
 export interface ScanOptions {
@@ -70,7 +70,37 @@ async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<voi
   await Promise.all(runners);
 }
 
+/** Runs one collector, timing it; it succeeded when it threw nothing and reported no problem. */
+function timer(errors: ScanError[], runs: CollectorRun[]) {
+  return async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    const before = errors.filter((e) => e.source === name).length;
+    const start = performance.now();
+    let threw = false;
+    try {
+      return await work();
+    } catch (e) {
+      threw = true;
+      throw e;
+    } finally {
+      const after = errors.filter((e) => e.source === name).length;
+      runs.push({ name, success: !threw && after === before, durationSeconds: (performance.now() - start) / 1000 });
+    }
+  };
+}
+
+/** One entry per collector: layer metadata runs twice (layers, mounts) but is one source. */
+function mergeRuns(runs: CollectorRun[]): CollectorRun[] {
+  const byName = new Map<string, CollectorRun>();
+  for (const r of runs) {
+    const prev = byName.get(r.name);
+    byName.set(r.name, prev ? { name: r.name, success: prev.success && r.success, durationSeconds: Math.max(prev.durationSeconds, r.durationSeconds) } : r);
+  }
+  return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
 export async function scan(opts: ScanOptions): Promise<Report> {
+  const startedAt = new Date();
+  const start = performance.now();
   const root = opts.dockerRoot;
   try {
     await fsp.readdir(root);
@@ -78,30 +108,37 @@ export async function scan(opts: ScanOptions): Promise<Report> {
     throw new ScanAbort(`cannot read docker root ${root}: ${describeError(e)}`, 1);
   }
   const errors: ScanError[] = [];
+  const runs: CollectorRun[] = [];
+  const timed = timer(errors, runs);
 
-  const apiPromise = readDockerApi(opts.dockerHost, opts.apiTimeoutMs).catch((e: unknown) => {
-    errors.push({ source: 'docker-api', path: opts.dockerHost, message: `unreachable, figures come from disk alone: ${describeError(e)}` });
-    return null;
-  });
-
-  const api = await apiPromise;
-  const driver = await detectDriver(root, api, errors);
+  const api = await timed('docker-api', () =>
+    readDockerApi(opts.dockerHost, opts.apiTimeoutMs).catch((e: unknown) => {
+      errors.push({ source: 'docker-api', path: opts.dockerHost, message: `unreachable, figures come from disk alone: ${describeError(e)}` });
+      return null;
+    }),
+  );
+  const driver = await timed('storage-driver', () => detectDriver(root, api, errors));
   const backend = driver ? backendFor(root, driver) : null;
   const imageDir = join(root, 'image', driver ?? 'overlay2');
 
   const [images, layers, mounts, containers, volumes, buildkit] = await Promise.all([
-    readImages(imageDir, errors),
-    readLayers(imageDir, errors),
-    readMounts(imageDir, errors),
-    readContainers(join(root, 'containers'), errors),
-    readVolumes(join(root, 'volumes'), errors),
-    readBuildCacheIds(join(root, 'buildkit')),
+    timed('image-metadata', () => readImages(imageDir, errors)),
+    timed('layer-metadata', () => readLayers(imageDir, errors)),
+    timed('layer-metadata', () => readMounts(imageDir, errors)),
+    timed('containers', () => readContainers(join(root, 'containers'), errors)),
+    timed('volumes', () => readVolumes(join(root, 'volumes'), errors)),
+    timed('buildkit', async () => {
+      const found = await readBuildCacheIds(join(root, 'buildkit'));
+      errors.push(...found.errors);
+      return found;
+    }),
   ]);
-  errors.push(...buildkit.errors);
 
   const dirs = new Map<string, DirFact>();
   const indexes = new Map<string, LayerIndex>();
-  if (backend) {
+  let layersWalked = 0;
+  await timed('layer-walker', async () => {
+    if (!backend) return;
     let ids: string[] = [];
     try {
       ids = await backend.listDirs();
@@ -118,8 +155,9 @@ export async function scan(opts: ScanOptions): Promise<Report> {
       const walked = await walkTree(path, { errors, source: 'layer-walker', index });
       dirs.set(id, { id, path, bytes: { disk: walked.size.disk, apparent: walked.size.apparent } });
       if (walked.index) indexes.set(id, walked.index);
+      if (role === 'image-layer') layersWalked += 1;
     });
-  }
+  });
 
   const facts: ScanFacts = {
     dockerRoot: root,
@@ -135,6 +173,14 @@ export async function scan(opts: ScanOptions): Promise<Report> {
     buildCacheIds: buildkit.ids,
     api,
     errors,
+    scan: {
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      durationSeconds: (performance.now() - start) / 1000,
+      collectors: mergeRuns(runs),
+      layersWalked,
+      layersReused: 0,
+    },
   };
   return buildReport(facts);
 }

@@ -158,5 +158,6 @@ export function buildReport(f: ScanFacts): Report {
     buildCache,
     totals: { disk: sumOf('disk'), apparent: sumOf('apparent'), naiveVirtual },
     errors: f.errors,
+    scan: f.scan,
   };
 }

@@ -88,6 +88,23 @@ export interface Totals {
   naiveVirtual: number;
 }
 
+export interface CollectorRun {
+  name: string;
+  success: boolean;
+  durationSeconds: number;
+}
+
+/** Extension: how the scan went, for the agent's own health metrics. */
+export interface ScanMeta {
+  startedAt: string;
+  finishedAt: string;
+  durationSeconds: number;
+  collectors: CollectorRun[];
+  /** Image layers walked in this scan, and image layers whose earlier walk was reused. */
+  layersWalked: number;
+  layersReused: number;
+}
+
 export interface Report {
   /** Extension: where the facts came from. */
   dockerRoot: string;
@@ -102,4 +119,5 @@ export interface Report {
   totals: Totals;
   /** Extension: every problem met during the scan; the scan went on past each. */
   errors: ScanError[];
+  scan: ScanMeta;
 }

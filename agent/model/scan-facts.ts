@@ -1,4 +1,5 @@
 // Everything one scan learned, as plain data: the input of buildReport().
+import type { ScanMeta } from './report.js';
 import type {
   ApiFacts, Bytes, ContainerFact, DriverFact, ImageFact, LayerFact, LayerIndex, MountFact, ScanError, VolumeFact,
 } from '../../collectors/facts.js';
@@ -27,4 +28,5 @@ export interface ScanFacts {
   buildCacheIds: Set<string>;
   api: ApiFacts | null;
   errors: ScanError[];
+  scan: ScanMeta;
 }

@@ -80,6 +80,14 @@ function report(): Report {
       naiveVirtual: 774 * MiB,
     },
     errors: [{ source: 'volumes', path: '/var/lib/docker/volumes/broken', message: 'EACCES: permission denied' }],
+    scan: {
+      startedAt: '2026-11-23T12:00:00.000Z',
+      finishedAt: '2026-11-23T12:00:02.500Z',
+      durationSeconds: 2.5,
+      collectors: [{ name: 'layer-walker', success: true, durationSeconds: 2.1 }],
+      layersWalked: 3,
+      layersReused: 0,
+    },
   };
 }
 
