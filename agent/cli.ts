@@ -4,10 +4,11 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { parseDockerHost } from '../collectors/docker-api.js';
 import { renderJson } from './render-json.js';
+import { renderProm } from './render-prom.js';
 import { renderText } from './render-text.js';
 import { scan, ScanAbort } from './scan.js';
 
-const FORMATS = ['text', 'json'] as const;
+const FORMATS = ['text', 'json', 'prom'] as const;
 
 function fail(message: string, code: number): never {
   process.stderr.write(`layerdu: ${message}\n`);
@@ -49,7 +50,9 @@ async function main(argv: string[]): Promise<void> {
     apiTimeoutMs: args['docker-timeout'] * 1000,
   });
   for (const e of report.errors) process.stderr.write(`layerdu: ${e.source}: ${e.path ? `${e.path}: ` : ''}${e.message}\n`);
-  process.stdout.write(args.format === 'json' ? renderJson(report) : renderText(report, { color: process.stdout.isTTY }));
+  const out =
+    args.format === 'json' ? renderJson(report) : args.format === 'prom' ? await renderProm(report) : renderText(report, { color: process.stdout.isTTY });
+  process.stdout.write(out);
 }
 
 main(hideBin(process.argv)).catch((e: unknown) => {

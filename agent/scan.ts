@@ -6,6 +6,7 @@ import { readBuildCacheIds } from '../collectors/buildkit.js';
 import { readContainers } from '../collectors/containers.js';
 import { readDockerApi } from '../collectors/docker-api.js';
 import type { ApiFacts, DriverFact, LayerIndex, ScanError } from '../collectors/facts.js';
+import { readFilesystemUsage } from '../collectors/host-fs.js';
 import { readImages } from '../collectors/image-metadata.js';
 import { readLayers, readMounts } from '../collectors/layer-metadata.js';
 import { describeError } from '../collectors/read.js';
@@ -121,7 +122,13 @@ export async function scan(opts: ScanOptions): Promise<Report> {
   const backend = driver ? backendFor(root, driver) : null;
   const imageDir = join(root, 'image', driver ?? 'overlay2');
 
-  const [images, layers, mounts, containers, volumes, buildkit] = await Promise.all([
+  const [filesystem, images, layers, mounts, containers, volumes, buildkit] = await Promise.all([
+    timed('filesystem', () =>
+      readFilesystemUsage(root).catch((e: unknown) => {
+        errors.push({ source: 'filesystem', path: root, message: describeError(e) });
+        return null;
+      }),
+    ),
     timed('image-metadata', () => readImages(imageDir, errors)),
     timed('layer-metadata', () => readLayers(imageDir, errors)),
     timed('layer-metadata', () => readMounts(imageDir, errors)),
@@ -162,6 +169,7 @@ export async function scan(opts: ScanOptions): Promise<Report> {
   const facts: ScanFacts = {
     dockerRoot: root,
     driver: driverFact(driver, api, backend),
+    filesystem,
     driverBase: backend?.base ?? join(root, driver ?? ''),
     images,
     layers,

@@ -150,6 +150,7 @@ export function buildReport(f: ScanFacts): Report {
     dockerRoot: f.dockerRoot,
     apiUp: f.api !== null,
     driver: { ...f.driver },
+    filesystem: f.filesystem,
     images,
     layers,
     containers,

@@ -1,6 +1,7 @@
 // The report: the one result that `--report` (text, json, prom) and `/metrics` render.
 // Field names are fixed by ../shared/contract.md; extensions are marked as such.
 import type { Bytes, ScanError } from '../../collectors/facts.js';
+import type { FilesystemUsage } from '../../collectors/host-fs.js';
 
 export interface SharedUnique {
   total: number;
@@ -110,6 +111,8 @@ export interface Report {
   dockerRoot: string;
   apiUp: boolean;
   driver: DriverReport;
+  /** Extension: the filesystem holding the docker root. */
+  filesystem: FilesystemUsage | null;
   images: ImageReport[];
   layers: LayerReport[];
   containers: ContainerReport[];

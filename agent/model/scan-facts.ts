@@ -1,4 +1,5 @@
 // Everything one scan learned, as plain data: the input of buildReport().
+import type { FilesystemUsage } from '../../collectors/host-fs.js';
 import type { ScanMeta } from './report.js';
 import type {
   ApiFacts, Bytes, ContainerFact, DriverFact, ImageFact, LayerFact, LayerIndex, MountFact, ScanError, VolumeFact,
@@ -14,6 +15,7 @@ export interface DirFact {
 export interface ScanFacts {
   dockerRoot: string;
   driver: DriverFact;
+  filesystem: FilesystemUsage | null;
   /** The storage driver's own directory (`<root>/overlay2`), where orphans live. */
   driverBase: string;
   images: ImageFact[];

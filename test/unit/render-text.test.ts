@@ -25,6 +25,7 @@ function report(): Report {
     dockerRoot: '/var/lib/docker',
     apiUp: true,
     driver: { name: 'overlay2', backingFs: 'xfs', dType: true, vfsFallback: false, reason: 'overlay2 on xfs with d_type' },
+    filesystem: null,
     images: [
       {
         id: NGINX,
