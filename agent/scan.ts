@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { readBuildCacheIds } from '../collectors/buildkit.js';
 import { readContainers } from '../collectors/containers.js';
 import { readDockerApi } from '../collectors/docker-api.js';
-import type { ApiFacts, DriverFact, LayerIndex, ScanError } from '../collectors/facts.js';
+import type { ApiFacts, Bytes, DriverDirRole, DriverFact, LayerIndex, ScanError } from '../collectors/facts.js';
 import { readFilesystemUsage } from '../collectors/host-fs.js';
 import { readImages } from '../collectors/image-metadata.js';
 import { readLayers, readMounts } from '../collectors/layer-metadata.js';
@@ -24,7 +24,19 @@ export interface ScanOptions {
   apiTimeoutMs?: number;
   /** How many layer directories are walked at once. */
   walkers?: number;
+  /** Walks of committed image layers, kept between scans by the agent; they never change. */
+  layerCache?: LayerCache;
+  /** Called as layer directories are done, for a progress line on a terminal. */
+  onProgress?: (done: number, total: number) => void;
 }
+
+export interface CachedWalk {
+  bytes: Bytes;
+  index: LayerIndex | null;
+}
+
+/** Keyed by `<chain id>@<directory>`: a layer pulled again gets a new directory, so a new key. */
+export type LayerCache = Map<string, CachedWalk>;
 
 /** Carries an exit code to the CLI: the scan cannot start at all. */
 export class ScanAbort extends Error {
@@ -144,6 +156,38 @@ export async function scan(opts: ScanOptions): Promise<Report> {
   const dirs = new Map<string, DirFact>();
   const indexes = new Map<string, LayerIndex>();
   let layersWalked = 0;
+  let layersReused = 0;
+  const cache = opts.layerCache;
+  const chainOfDir = new Map(layers.filter((l) => l.cacheId).map((l) => [l.cacheId!, l.chainId]));
+  const liveKeys = new Set<string>();
+  async function measure(id: string, role: DriverDirRole): Promise<void> {
+    if (!backend) return;
+    const key = role === 'image-layer' ? `${chainOfDir.get(id)}@${id}` : null;
+    const hit = key ? cache?.get(key) : undefined;
+    if (key) liveKeys.add(key);
+    if (hit) {
+      dirs.set(id, { id, path: backend.contentPath(id), bytes: hit.bytes });
+      if (hit.index) indexes.set(id, hit.index);
+      layersReused += 1;
+      return;
+    }
+    // Layers are measured by their content, as Docker and du of `diff/` see them; what nothing
+    // refers to is measured whole, since removing it would free the whole directory.
+    const whole = role === 'orphan' || role === 'build-cache';
+    const path = whole ? backend.dirPath(id) : backend.contentPath(id);
+    const index = role === 'image-layer' || role === 'container-layer';
+    const walkErrors: ScanError[] = [];
+    const walked = await walkTree(path, { errors: walkErrors, source: 'layer-walker', index });
+    errors.push(...walkErrors);
+    dirs.set(id, { id, path, bytes: { disk: walked.size.disk, apparent: walked.size.apparent } });
+    if (walked.index) indexes.set(id, walked.index);
+    if (key) {
+      layersWalked += 1;
+      // A walk that met problems is not kept: the next scan tries again.
+      if (cache && walkErrors.length === 0) cache.set(key, { bytes: dirs.get(id)!.bytes, index: walked.index });
+    }
+  }
+
   await timed('layer-walker', async () => {
     if (!backend) return;
     let ids: string[] = [];
@@ -153,17 +197,15 @@ export async function scan(opts: ScanOptions): Promise<Report> {
       errors.push({ source: 'layer-walker', path: backend.base, message: describeError(e) });
     }
     const roles = classifyDirs(ids, layers, mounts, buildkit.ids);
+    let done = 0;
     await pool([...roles], opts.walkers ?? 2, async ([id, role]) => {
-      // Layers are measured by their content, as Docker and du of `diff/` see them; what nothing
-      // refers to is measured whole, since removing it would free the whole directory.
-      const whole = role === 'orphan' || role === 'build-cache';
-      const path = whole ? backend.dirPath(id) : backend.contentPath(id);
-      const index = role === 'image-layer' || role === 'container-layer';
-      const walked = await walkTree(path, { errors, source: 'layer-walker', index });
-      dirs.set(id, { id, path, bytes: { disk: walked.size.disk, apparent: walked.size.apparent } });
-      if (walked.index) indexes.set(id, walked.index);
-      if (role === 'image-layer') layersWalked += 1;
+      try {
+        await measure(id, role);
+      } finally {
+        opts.onProgress?.(++done, roles.size);
+      }
     });
+    if (cache) for (const k of cache.keys()) if (!liveKeys.has(k)) cache.delete(k);
   });
 
   const facts: ScanFacts = {
@@ -187,7 +229,7 @@ export async function scan(opts: ScanOptions): Promise<Report> {
       durationSeconds: (performance.now() - start) / 1000,
       collectors: mergeRuns(runs),
       layersWalked,
-      layersReused: 0,
+      layersReused,
     },
   };
   return buildReport(facts);
