@@ -24,13 +24,12 @@ interface ConfigV2 {
 /** Docker's zero time: a container that was created and never started. */
 const NEVER = /^0001-01-01T/;
 
+/** Docker's own order (container.State.StateString): a running container is running first. */
 export function stateOf(s: ConfigV2['State']): ContainerState {
   if (!s) return 'unknown';
+  if (s.Running) return s.Paused ? 'paused' : s.Restarting ? 'restarting' : 'running';
   if (s.RemovalInProgress) return 'removing';
   if (s.Dead) return 'dead';
-  if (s.Running && s.Paused) return 'paused';
-  if (s.Running && s.Restarting) return 'restarting';
-  if (s.Running) return 'running';
   if (!s.StartedAt || NEVER.test(s.StartedAt)) return 'created';
   return 'exited';
 }

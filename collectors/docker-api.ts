@@ -17,9 +17,12 @@ export function parseDockerHost(url: string): DockerEndpoint {
     if (!socketPath.startsWith('/')) throw new Error(`docker host ${url}: the socket path must be absolute`);
     return { socketPath };
   }
-  const m = /^(tcp|http|https):\/\/([^/:]+|\[[^\]]+\]):(\d+)\/?$/.exec(url);
+  // Without a port, tcp:// means Docker's plain-HTTP port, as the docker CLI reads it.
+  const m = /^(tcp|http|https):\/\/([^/:]+|\[[^\]]+\])(?::(\d+))?\/?$/.exec(url);
   if (m) {
-    return { host: m[2]!.replace(/^\[|\]$/g, ''), port: Number(m[3]), protocol: m[1] === 'https' ? 'https' : 'http' };
+    const protocol = m[1] === 'https' ? 'https' : 'http';
+    const port = m[3] ? Number(m[3]) : protocol === 'https' ? 2376 : 2375;
+    return { host: m[2]!.replace(/^\[|\]$/g, ''), port, protocol };
   }
   throw new Error(`docker host ${url}: expected unix:///path or tcp://host:port`);
 }

@@ -83,7 +83,7 @@ export async function walkTree(root: string, opts: WalkOptions): Promise<WalkRes
     // need remembering, which keeps the set small on real layers.
     if (!isDir && st.nlink > 1) {
       if (seenInodes.has(st.ino)) {
-        if (index && rel) index.set(rel, { kind: 'file', disk: 0, apparent: 0, ino: st.ino });
+        if (index && rel) index.set(rel, { kind: kindOf(st), disk: 0, apparent: 0, ino: st.ino });
         return false;
       }
       seenInodes.add(st.ino);
