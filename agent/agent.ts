@@ -24,6 +24,10 @@ const SLOW_SCAN_SECONDS = 60;
 export async function runAgent(opts: AgentOptions): Promise<void> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // prom-client exports these gauges with a counter's `_total` suffix, which promtool rejects.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    registry.removeSingleMetric(name);
+  }
   const metrics = new ReportMetrics(registry);
   const layerCache: LayerCache = new Map();
   let last: Report | null = null;

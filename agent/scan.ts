@@ -10,7 +10,11 @@ import { readFilesystemUsage } from '../collectors/host-fs.js';
 import { readImages } from '../collectors/image-metadata.js';
 import { readLayers, readMounts } from '../collectors/layer-metadata.js';
 import { describeError } from '../collectors/read.js';
-import { backendFor, type StorageBackend } from '../collectors/storage.js';
+import { probeDType } from '../collectors/dtype.js';
+import {
+  backendFor, readConfiguredDriver, readDriverCandidates, readOverlayAvailable, type StorageBackend,
+} from '../collectors/storage.js';
+import { chooseDriver, driverVerdict, type DriverCandidate, type DriverEvidence } from '../collectors/storage-driver.js';
 import { readVolumes } from '../collectors/volumes.js';
 import { walkTree } from '../collectors/walk.js';
 import { buildReport } from './model/build-report.js';
@@ -48,31 +52,31 @@ export class ScanAbort extends Error {
   }
 }
 
-// The daemon tries these in this order; the first whose `image/<driver>` exists is in use.
-const DRIVER_PRIORITY = ['overlay2', 'fuse-overlayfs', 'btrfs', 'zfs', 'devicemapper', 'vfs', 'aufs', 'overlay'];
-
-async function detectDriver(root: string, api: ApiFacts | null, errors: ScanError[]): Promise<string | null> {
-  let present: string[] = [];
+/**
+ * What tells which storage driver is in use: the disk (`image/<driver>/` and the driver's layer
+ * directory), the API, daemon.json, /proc/filesystems and a d_type probe of the root's filesystem.
+ */
+async function detectDriver(root: string, api: ApiFacts | null, errors: ScanError[]): Promise<DriverEvidence> {
+  let candidates: DriverCandidate[] | null = null;
   try {
-    present = await fsp.readdir(join(root, 'image'));
+    candidates = await readDriverCandidates(root);
   } catch (e) {
     errors.push({ source: 'storage-driver', path: join(root, 'image'), message: describeError(e) });
-    return api?.driver ?? null;
   }
-  if (api?.driver && present.includes(api.driver)) return api.driver;
-  return DRIVER_PRIORITY.find((d) => present.includes(d)) ?? present[0] ?? null;
+  const real = await fsp.realpath(root).catch(() => root);
+  const [configured, overlayAvailable] = await Promise.all([readConfiguredDriver(real), readOverlayAvailable()]);
+  return {
+    candidates,
+    apiDriver: api?.driver ?? null,
+    apiStatus: api?.driverStatus ?? [],
+    configured,
+    overlayAvailable,
+    probe: probeDType(real),
+  };
 }
 
-function driverFact(name: string | null, api: ApiFacts | null, backend: StorageBackend | null): DriverFact {
-  const status = new Map(api?.driverStatus ?? []);
-  const dType = status.get('Supports d_type');
-  return {
-    name: name ?? 'unknown',
-    backingFs: status.get('Backing Filesystem') ?? null,
-    dType: dType === 'true' ? true : dType === 'false' ? false : null,
-    vfsFallback: false,
-    reason: backend ? '' : `storage driver ${name ?? 'unknown'}: layer sizes are not measured yet`,
-  };
+function driverFact(name: string | null, evidence: DriverEvidence, backend: StorageBackend | null): DriverFact {
+  return driverVerdict(evidence, name, backend !== null);
 }
 
 async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -130,7 +134,8 @@ export async function scan(opts: ScanOptions): Promise<Report> {
       return null;
     }),
   );
-  const driver = await timed('storage-driver', () => detectDriver(root, api, errors));
+  const evidence = await timed('storage-driver', () => detectDriver(root, api, errors));
+  const driver = chooseDriver(evidence).name;
   const backend = driver ? backendFor(root, driver) : null;
   const imageDir = join(root, 'image', driver ?? 'overlay2');
 
@@ -210,7 +215,7 @@ export async function scan(opts: ScanOptions): Promise<Report> {
 
   const facts: ScanFacts = {
     dockerRoot: root,
-    driver: driverFact(driver, api, backend),
+    driver: driverFact(driver, evidence, backend),
     filesystem,
     driverBase: backend?.base ?? join(root, driver ?? ''),
     images,
@@ -219,7 +224,8 @@ export async function scan(opts: ScanOptions): Promise<Report> {
     containers,
     volumes,
     dirs,
-    indexes,
+    // vfs layers are full copies, not diffs: stacking their indexes would call every file wasted.
+    indexes: backend?.layersAreDiffs === false ? new Map() : indexes,
     buildCacheIds: buildkit.ids,
     api,
     errors,

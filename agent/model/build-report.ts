@@ -1,6 +1,7 @@
 // The pure core: scan facts in, every figure of the report out. Each byte is counted once: a
 // layer's bytes belong to the layer, and images only point at layers.
 import { ZERO, type Bytes, type LayerIndex } from '../../collectors/facts.js';
+import { withVfsDuplicate } from '../../collectors/storage-driver.js';
 import { chainIds, classifyDirs, listedImages } from './graph.js';
 import { computeCopiedUp, computeWaste } from './layer-analysis.js';
 import type {
@@ -149,7 +150,7 @@ export function buildReport(f: ScanFacts): Report {
   return {
     dockerRoot: f.dockerRoot,
     apiUp: f.api !== null,
-    driver: { ...f.driver },
+    driver: withVfsDuplicate(f.driver, f.layers, f.mounts, f.dirs),
     filesystem: f.filesystem,
     images,
     layers,

@@ -1,0 +1,246 @@
+// The agent against a real daemon: every contract metric mirrors the JSON report, removed objects
+// lose their series, unchanged layers are not walked again, TLS and basic auth, signals, flags.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import bcrypt from 'bcryptjs';
+import type { Report } from '../../agent/model/report.js';
+import { get, parseExposition, pick, startAgent, value, type AgentProcess, type Sample } from '../support/agent-process.js';
+import { makeBaseImage, startDaemon, type Daemon } from '../support/dockerd.js';
+import { CLI, REPO_ROOT, runReport } from '../support/oracles.js';
+
+const CONTRACT_METRICS = [
+  'layerdu_image_bytes',
+  'layerdu_image_apparent_bytes',
+  'layerdu_layer_bytes',
+  'layerdu_image_layer_info',
+  'layerdu_layer_images',
+  'layerdu_container_bytes',
+  'layerdu_container_copied_up_bytes',
+  'layerdu_wasted_bytes',
+  'layerdu_orphan_bytes',
+  'layerdu_volume_bytes',
+  'layerdu_host_bytes',
+  'layerdu_naive_virtual_bytes',
+  'layerdu_storage_driver_info',
+  'layerdu_dtype_supported',
+  'layerdu_vfs_fallback',
+  'layerdu_vfs_duplicate_bytes',
+  'layerdu_filesystem_size_bytes',
+  'layerdu_filesystem_avail_bytes',
+  'layerdu_scan_duration_seconds',
+  'layerdu_last_scan_timestamp_seconds',
+  'layerdu_scan_success',
+  'layerdu_collector_success',
+  'layerdu_collector_duration_seconds',
+  'layerdu_docker_api_up',
+];
+
+const EVERY_2S = '*/2 * * * * *';
+
+async function build(d: Daemon, tag: string, dockerfile: string): Promise<string> {
+  await d.docker(['build', '-q', '-t', tag, '-'], { input: dockerfile, env: { DOCKER_BUILDKIT: '0' } });
+  return (await d.docker(['image', 'inspect', '--format', '{{.Id}}', tag])).trim();
+}
+
+const lastScan = (text: string) => value(parseExposition(text), 'layerdu_last_scan_timestamp_seconds');
+
+describe('agent: /metrics against a real daemon', function () {
+  let d: Daemon;
+  let agent: AgentProcess;
+  let keepId: string;
+  let goneId: string;
+  let goneContainer: string;
+  let keepContainer: string;
+  let leaked: string;
+
+  before(async function () {
+    this.timeout(300_000);
+    d = await startDaemon();
+    await makeBaseImage(d);
+    keepId = await build(d, 'keep:1', 'FROM base\nRUN head -c 1048576 /dev/urandom > /k\n');
+    goneId = await build(d, 'gone:1', 'FROM base\nRUN head -c 524288 /dev/urandom > /g\n');
+    await d.docker(['volume', 'create', 'vol1']);
+    keepContainer = (await d.docker(['create', '--network=none', '--name', 'c-keep', '-v', 'vol1:/v', 'keep:1', 'sh', '-c', 'head -c 100000 /dev/zero > /v/x; echo x >> /k; echo done'])).trim();
+    await d.docker(['start', '-a', keepContainer]);
+    goneContainer = (await d.docker(['create', '--network=none', '--name', 'c-gone', 'gone:1', 'true'])).trim();
+    leaked = join(d.root, 'overlay2', randomBytes(32).toString('hex'));
+    await mkdir(join(leaked, 'diff'), { recursive: true });
+    await writeFile(join(leaked, 'diff', 'junk'), randomBytes(65536));
+    agent = await startAgent(['--docker-root', d.root, '--docker-host', d.host, '--scan.schedule', EVERY_2S]);
+  });
+
+  after(async function () {
+    this.timeout(120_000);
+    await agent?.stop();
+    await d?.stop();
+  });
+
+  it('serves every contract metric, each equal to the JSON report, and promtool finds nothing', async function () {
+    this.timeout(180_000);
+    const text = await agent.scrapeAfter(0);
+    const s = parseExposition(text);
+    for (const name of CONTRACT_METRICS) assert.ok(s.some((x) => x.name === name), `${name} is missing`);
+
+    const run = await runReport<Report>(['--format', 'json', '--docker-root', d.root, '--docker-host', d.host]);
+    assert.equal(run.code, 0, run.stderr);
+    const r = run.json!;
+    assert.ok(r.images.length >= 3 && r.containers.length === 2 && r.orphans.length === 1, 'fixture as built');
+
+    for (const i of r.images) {
+      const image = i.tags[0] ?? '<none>';
+      for (const scope of ['shared', 'unique'] as const) {
+        assert.equal(value(s, 'layerdu_image_bytes', { image_id: i.id, image, scope }), i.disk[scope], `${image} ${scope}`);
+        assert.equal(value(s, 'layerdu_image_apparent_bytes', { image_id: i.id, image, scope }), i.apparent[scope]);
+      }
+      assert.equal(value(s, 'layerdu_wasted_bytes', { image_id: i.id, image }), i.wasted.disk);
+      assert.deepEqual(
+        pick(s, 'layerdu_image_layer_info', { image_id: i.id }).sort((a, b) => Number(a.labels.position) - Number(b.labels.position)).map((x) => x.labels.chain_id),
+        i.layers,
+      );
+    }
+    assert.equal(pick(s, 'layerdu_image_bytes').length, r.images.length * 2);
+    for (const l of r.layers) {
+      assert.equal(value(s, 'layerdu_layer_bytes', { chain_id: l.chainId, cache_id: l.cacheId ?? '' }), l.disk);
+      assert.equal(value(s, 'layerdu_layer_images', { chain_id: l.chainId }), l.images.length);
+    }
+    for (const c of r.containers) {
+      const labels = { container_id: c.id, name: c.name, image_id: c.imageId };
+      assert.equal(value(s, 'layerdu_container_bytes', { ...labels, scope: 'writable' }), c.writable.disk);
+      assert.equal(value(s, 'layerdu_container_bytes', { ...labels, scope: 'init' }), c.init.disk);
+      assert.equal(value(s, 'layerdu_container_bytes', { ...labels, scope: 'logs' }), c.logs);
+      assert.equal(value(s, 'layerdu_container_copied_up_bytes', { container_id: c.id, name: c.name }), c.copiedUp.disk);
+    }
+    const keep = r.containers.find((c) => c.id === keepContainer)!;
+    assert.ok(keep.copiedUp.disk >= 1048576, 'appending to /k copied the 1 MiB file up');
+    for (const o of r.orphans) assert.equal(value(s, 'layerdu_orphan_bytes', { id: o.id }), o.disk);
+    assert.equal(r.orphans[0]!.path, leaked);
+    for (const v of r.volumes) assert.equal(value(s, 'layerdu_volume_bytes', { name: v.name }), v.disk);
+    const cats = { image_layers: 'imageLayers', container_layers: 'containerLayers', volumes: 'volumes', logs: 'logs', build_cache: 'buildCache', orphans: 'orphans' } as const;
+    for (const [category, key] of Object.entries(cats)) assert.equal(value(s, 'layerdu_host_bytes', { category }), r.totals.disk[key], category);
+    assert.equal(value(s, 'layerdu_naive_virtual_bytes'), r.totals.naiveVirtual);
+    assert.equal(value(s, 'layerdu_storage_driver_info', { driver: r.driver.name, backing_fs: r.driver.backingFs ?? '', docker_root: d.root }), 1);
+    assert.equal(value(s, 'layerdu_dtype_supported'), r.driver.dType ? 1 : 0);
+    assert.equal(value(s, 'layerdu_vfs_fallback'), r.driver.vfsFallback ? 1 : 0);
+    assert.equal(value(s, 'layerdu_vfs_duplicate_bytes'), r.driver.vfsDuplicateBytes ?? 0);
+    const fs = r.filesystem!;
+    assert.equal(value(s, 'layerdu_filesystem_size_bytes', { mountpoint: fs.mountpoint, fstype: fs.fstype }), fs.size);
+    // Free space moves with everything else on the machine; the two readings are seconds apart.
+    assert.ok(Math.abs(value(s, 'layerdu_filesystem_avail_bytes', { mountpoint: fs.mountpoint, fstype: fs.fstype }) - fs.avail) < 256 * 1048576);
+    assert.equal(value(s, 'layerdu_docker_api_up'), 1);
+    assert.equal(value(s, 'layerdu_scan_success'), 1);
+    for (const c of r.scan.collectors) assert.equal(value(s, 'layerdu_collector_success', { collector: c.name }), 1, c.name);
+    assert.ok(value(s, 'layerdu_scan_duration_seconds') > 0);
+    assert.ok(pick(s, 'process_resident_memory_bytes').length === 1, 'process metrics are served');
+
+    const promtool = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    assert.equal(promtool.status, 0, promtool.stdout + promtool.stderr);
+    assert.equal((promtool.stdout + promtool.stderr).trim(), '');
+  });
+
+  it('a second scan of an unchanged host walks no image layer', async function () {
+    this.timeout(60_000);
+    const first = await agent.scrapeAfter(0);
+    const text = await agent.scrapeAfter(lastScan(first));
+    const s = parseExposition(text);
+    assert.equal(value(s, 'layerdu_scan_layers_walked'), 0);
+    assert.equal(value(s, 'layerdu_scan_layers_reused'), pick(s, 'layerdu_layer_bytes').length);
+  });
+
+  it('drops the series of a removed image and container at the next scan', async function () {
+    this.timeout(120_000);
+    const before = parseExposition(await agent.scrapeAfter(0));
+    assert.equal(pick(before, 'layerdu_image_bytes', { image_id: goneId }).length, 2);
+    assert.equal(pick(before, 'layerdu_container_bytes', { container_id: goneContainer }).length, 3);
+    await d.docker(['rm', goneContainer]);
+    await d.docker(['rmi', 'gone:1']);
+    const removedAt = Date.now() / 1000;
+    const after = parseExposition(await agent.scrapeAfter(removedAt));
+    assert.equal(pick(after, 'layerdu_image_bytes', { image_id: goneId }).length, 0);
+    assert.equal(pick(after, 'layerdu_wasted_bytes', { image_id: goneId }).length, 0);
+    assert.equal(pick(after, 'layerdu_image_layer_info', { image_id: goneId }).length, 0);
+    assert.equal(pick(after, 'layerdu_container_bytes', { container_id: goneContainer }).length, 0);
+    assert.equal(pick(after, 'layerdu_container_copied_up_bytes', { container_id: goneContainer }).length, 0);
+    assert.equal(pick(after, 'layerdu_image_bytes', { image_id: keepId }).length, 2, 'the others stay');
+  });
+
+  it('/healthz and the landing page answer during and between scans', async () => {
+    const h = await get(`${agent.url}/healthz`);
+    assert.equal(h.status, 200);
+    assert.equal(JSON.parse(h.body).status, 'ok');
+    const l = await get(`${agent.url}/`);
+    assert.equal(l.status, 200);
+    assert.match(l.body, /href="\/metrics"/);
+    assert.equal((await get(`${agent.url}/nope`)).status, 404);
+  });
+
+  it('exits 0 within 5 s of SIGTERM', async function () {
+    this.timeout(30_000);
+    const a = await startAgent(['--docker-root', d.root, '--docker-host', d.host]);
+    await a.scrapeAfter(0);
+    const { code, ms } = await a.stop('SIGTERM');
+    assert.equal(code, 0, a.stderr());
+    assert.ok(ms < 5000, `took ${ms} ms`);
+  });
+
+  it('serves TLS with basic auth from an exporter-toolkit web config', async function () {
+    this.timeout(60_000);
+    const dir = await mkdtemp(join(tmpdir(), 'ldu-web-'));
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+      const hash = bcrypt.hashSync('s3cret', 10);
+      await writeFile(join(dir, 'web.yml'), `tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\nbasic_auth_users:\n  prom: ${hash}\n`);
+      const ca = await readFile(join(dir, 'cert.pem'));
+      const a = await startAgent(['--docker-root', d.root, '--docker-host', d.host, '--web.config.file', join(dir, 'web.yml')], { https: true, auth: 'prom:s3cret', ca });
+      try {
+        await a.scrapeAfter(0);
+        assert.equal((await get(`${a.url}/metrics`, { ca })).status, 401);
+        assert.equal((await get(`${a.url}/metrics`, { ca, auth: 'prom:wrong' })).status, 401);
+        assert.equal((await get(`${a.url}/metrics`, { ca, auth: 'nobody:s3cret' })).status, 401);
+        const ok = await get(`${a.url}/metrics`, { ca, auth: 'prom:s3cret' });
+        assert.equal(ok.status, 200);
+        assert.match(ok.body, /^layerdu_host_bytes\{category="image_layers"\} \d+$/m);
+      } finally {
+        await a.stop();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('agent: flags', () => {
+  const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    spawnSync(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 20_000 });
+
+  it('an unknown flag exits 2 with a one-line message', () => {
+    const r = cli(['--bogus-flag']);
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    assert.match(r.stderr, /bogus-flag/);
+  });
+
+  it('bad values exit 2: schedule, listen address, docker host, format', () => {
+    for (const args of [['--scan.schedule', 'every minute'], ['--web.listen-address', 'localhost'], ['--docker-host', 'ftp://x'], ['--report', '--format', 'xml']]) {
+      const r = cli(args);
+      assert.equal(r.status, 2, args.join(' '));
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    }
+  });
+
+  it('every flag is settable by environment', () => {
+    const r = cli([], { LAYERDU_SCAN_SCHEDULE: 'bogus' });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /scan\.schedule "bogus"/);
+  });
+
+  it('--help shows examples', () => {
+    const r = cli(['--help']);
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /Examples:/);
+    assert.match(r.stdout, /LAYERDU_WEB_LISTEN_ADDRESS/);
+  });
+});
