@@ -6,6 +6,7 @@ import { parseDockerHost } from '../collectors/docker-api.js';
 import { setProcRoot } from '../collectors/host-fs.js';
 import { runAgent } from './agent.js';
 import { setLogLevel, type Level } from './log.js';
+import { renderDot } from './render-dot.js';
 import { renderJson } from './render-json.js';
 import { renderProm } from './render-prom.js';
 import { renderText } from './render-text.js';
@@ -14,13 +15,13 @@ import { validateSchedule } from './scheduler.js';
 import { parseListenAddress } from './server.js';
 import { readWebConfig } from './web-config.js';
 
-const FORMATS = ['text', 'json', 'prom'] as const;
+const FORMATS = ['text', 'json', 'prom', 'dot'] as const;
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export const DEFAULT_LISTEN = ':9786';
 
 const OPTIONS = {
   report: { type: 'boolean', default: false, describe: 'Scan once, print the report and exit' },
-  format: { choices: FORMATS, default: 'text', describe: 'Report format: text for people, json, or prom (exposition text)' },
+  format: { choices: FORMATS, default: 'text', describe: 'Report format: text for people, json, prom (exposition text), or dot (the sharing graph, for Graphviz)' },
   'docker-root': { type: 'string', default: '/var/lib/docker', describe: "The daemon's data root (read only)" },
   'docker-host': {
     type: 'string',
@@ -125,7 +126,13 @@ async function main(argv: string[]): Promise<void> {
   for (const e of report.errors) process.stderr.write(`layerdu: ${e.source}: ${e.path ? `${e.path}: ` : ''}${e.message}\n`);
   const format = args.format as (typeof FORMATS)[number];
   const out =
-    format === 'json' ? renderJson(report) : format === 'prom' ? await renderProm(report) : renderText(report, { color: process.stdout.isTTY });
+    format === 'json'
+      ? renderJson(report)
+      : format === 'prom'
+        ? await renderProm(report)
+        : format === 'dot'
+          ? renderDot(report)
+          : renderText(report, { color: process.stdout.isTTY });
   process.stdout.write(out);
 }
 

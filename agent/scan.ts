@@ -16,7 +16,7 @@ import {
 } from '../collectors/storage.js';
 import { chooseDriver, driverVerdict, type DriverCandidate, type DriverEvidence } from '../collectors/storage-driver.js';
 import { readVolumes } from '../collectors/volumes.js';
-import { walkTree } from '../collectors/walk.js';
+import { walkTree } from '../collectors/walk-pool.js';
 import { buildReport } from './model/build-report.js';
 import { classifyDirs } from './model/graph.js';
 import type { CollectorRun, Report } from './model/report.js';
@@ -180,7 +180,8 @@ export async function scan(opts: ScanOptions): Promise<Report> {
     // refers to is measured whole, since removing it would free the whole directory.
     const whole = role === 'orphan' || role === 'build-cache';
     const path = whole ? backend.dirPath(id) : backend.contentPath(id);
-    const index = role === 'image-layer' || role === 'container-layer';
+    // vfs layers are full copies, not diffs: a path index of them would call every file waste.
+    const index = backend.layersAreDiffs && (role === 'image-layer' || role === 'container-layer');
     const walkErrors: ScanError[] = [];
     const walked = await walkTree(path, { errors: walkErrors, source: 'layer-walker', index });
     errors.push(...walkErrors);
@@ -225,7 +226,7 @@ export async function scan(opts: ScanOptions): Promise<Report> {
     volumes,
     dirs,
     // vfs layers are full copies, not diffs: stacking their indexes would call every file wasted.
-    indexes: backend?.layersAreDiffs === false ? new Map() : indexes,
+    indexes,
     buildCacheIds: buildkit.ids,
     api,
     errors,

@@ -27,8 +27,8 @@ export interface IndexEntry {
   ino?: number;
 }
 
-/** Every path of one layer (relative, no leading slash), for waste and copy-up analysis. */
-export type LayerIndex = Map<string, IndexEntry>;
+/** Every path of one layer, for waste and copy-up analysis (compact: see path-index.ts). */
+export type { PathIndex as LayerIndex } from './path-index.js';
 
 /** The result of walking one directory tree. */
 export interface TreeSize extends Bytes {

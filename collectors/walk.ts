@@ -1,145 +1,133 @@
 // The tree walker: one directory tree summed on both byte bases of ../shared/contract.md, and,
-// when asked, indexed path by path for the waste and copy-up analysis.
+// when asked, indexed path by path (collectors/path-index.ts) for the waste and copy-up analysis.
 //
 // cAdvisor's rules: st_blocks*512 for disk bytes, every inode once (hardlinks), never cross into
 // another device (a running container's `merged/` or `mounts/shm`), a file that vanishes between
-// readdir and lstat is normal churn on a live host, and concurrency stays bounded.
-import { promises as fsp, type Stats, type Dirent } from 'node:fs';
-import { getAttribute } from '@napi-rs/xattr';
-import type { IndexEntry, LayerIndex, ScanError, TreeSize } from './facts.js';
+// readdir and lstat is normal churn on a live host. The walk itself is synchronous system calls,
+// the fastest Node has, and runs on walker threads (walk-pool.ts) so the event loop stays free.
+import { lstatSync, readdirSync, type Stats } from 'node:fs';
+import { getAttributeSync } from '@napi-rs/xattr';
+import type { EntryKind, ScanError, TreeSize } from './facts.js';
+import { childHash, PathIndexBuilder, ROOT_HASH, type PathIndex } from './path-index.js';
+import { describeError } from './read.js';
 
 /** The few fs calls the walker makes, so tests can stage races (a file deleted mid-walk). */
 export interface WalkFs {
-  lstat(path: string): Promise<Stats>;
-  readdir(path: string): Promise<Dirent[]>;
+  lstat(path: string): Stats;
+  readdir(path: string): string[];
   /** The overlayfs opaque marker of a directory (trusted.* as root, user.* for rootless daemons). */
-  isOpaque(path: string): Promise<boolean>;
+  isOpaque(path: string): boolean;
 }
 
 const OPAQUE_XATTRS = ['trusted.overlay.opaque', 'user.overlay.opaque'];
 
 export const nodeWalkFs: WalkFs = {
-  lstat: (p) => fsp.lstat(p),
-  readdir: (p) => fsp.readdir(p, { withFileTypes: true }),
-  async isOpaque(p) {
+  lstat: (p) => lstatSync(p),
+  readdir: (p) => readdirSync(p),
+  isOpaque(p) {
     for (const name of OPAQUE_XATTRS) {
-      const v = await getAttribute(p, name).catch(() => null);
-      if (v && v.toString() === 'y') return true;
+      try {
+        if (getAttributeSync(p, name)?.toString() === 'y') return true;
+      } catch {
+        // No permission for trusted.* (an unprivileged agent) reads as "not opaque".
+      }
     }
     return false;
   },
 };
 
 export interface WalkOptions {
-  /** Build the per-path index (image and container layers only: it costs memory). */
+  /** Build the per-path index (image and container layers only). */
   index?: boolean;
-  /** Where problems go; the walk always goes on. */
-  errors: ScanError[];
   source: string;
   fs?: WalkFs;
-  /** How many lstat calls may be in flight at once. */
-  concurrency?: number;
 }
 
-export interface WalkResult {
+export interface WalkOutcome {
   size: TreeSize;
-  index: LayerIndex | null;
+  index: PathIndex | null;
+  errors: ScanError[];
 }
 
-function errno(e: unknown): string {
-  return (e as NodeJS.ErrnoException)?.code ?? 'EIO';
-}
-
-function describe(e: unknown): string {
-  const code = errno(e);
-  if (code === 'ENOENT') return 'vanished during the walk';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  return (e as Error)?.message ?? String(e);
-}
-
-export async function walkTree(root: string, opts: WalkOptions): Promise<WalkResult> {
-  const fs = opts.fs ?? nodeWalkFs;
-  const limit = opts.concurrency ?? 32;
-  const size: TreeSize = { disk: 0, apparent: 0, entries: 0 };
-  const index: LayerIndex | null = opts.index ? new Map() : null;
-  const seenInodes = new Set<number>();
-  const report = (path: string, e: unknown) =>
-    opts.errors.push({ source: opts.source, path, message: describe(e) });
-
-  let rootStat: Stats;
-  try {
-    rootStat = await fs.lstat(root);
-  } catch (e) {
-    report(root, e);
-    return { size, index };
-  }
-  const dev = rootStat.dev;
-
-  // Counts one entry; returns true when it is a directory to descend into.
-  const count = async (path: string, rel: string, st: Stats): Promise<boolean> => {
-    if (st.dev !== dev) return false;
-    const isDir = st.isDirectory();
-    // Directories cannot be hardlinked, and a file with one link cannot recur: only the rest
-    // need remembering, which keeps the set small on real layers.
-    if (!isDir && st.nlink > 1) {
-      if (seenInodes.has(st.ino)) {
-        if (index && rel) index.set(rel, { kind: kindOf(st), disk: 0, apparent: 0, ino: st.ino });
-        return false;
-      }
-      seenInodes.add(st.ino);
-    }
-    const disk = st.blocks * 512;
-    const apparent = !isDir && st.size > 0 ? st.size : 0;
-    size.disk += disk;
-    size.apparent += apparent;
-    size.entries += 1;
-    if (index && rel) {
-      const entry: IndexEntry = { kind: kindOf(st), disk, apparent };
-      if (entry.kind === 'dir' && (await fs.isOpaque(path))) entry.kind = 'opaque';
-      if (!isDir && st.nlink > 1) entry.ino = st.ino;
-      index.set(rel, entry);
-    }
-    return isDir;
-  };
-
-  if (!(await count(root, '', rootStat))) return { size, index };
-
-  // Depth-first over an explicit stack: no recursion limit on deep trees.
-  const stack: Array<[string, string]> = [[root, '']];
-  while (stack.length > 0) {
-    const [dir, rel] = stack.pop()!;
-    let dirents: Dirent[];
-    try {
-      dirents = await fs.readdir(dir);
-    } catch (e) {
-      report(dir, e);
-      continue;
-    }
-    for (let i = 0; i < dirents.length; i += limit) {
-      const batch = dirents.slice(i, i + limit);
-      await Promise.all(
-        batch.map(async (d) => {
-          const path = `${dir}/${d.name}`;
-          const childRel = rel ? `${rel}/${d.name}` : d.name;
-          let st: Stats;
-          try {
-            st = await fs.lstat(path);
-          } catch (e) {
-            report(path, e);
-            return;
-          }
-          if (await count(path, childRel, st)) stack.push([path, childRel]);
-        }),
-      );
-    }
-  }
-  return { size, index };
-}
-
-function kindOf(st: Stats): IndexEntry['kind'] {
+function kindOf(st: Stats): EntryKind {
   if (st.isDirectory()) return 'dir';
   if (st.isFile()) return 'file';
   // overlayfs records a delete as a character device with device number 0/0.
   if (st.isCharacterDevice() && st.rdev === 0) return 'whiteout';
   return 'other';
+}
+
+function message(e: unknown): string {
+  return (e as NodeJS.ErrnoException)?.code === 'ENOENT' ? 'vanished during the walk' : describeError(e);
+}
+
+export function walkTreeSync(root: string, opts: WalkOptions): WalkOutcome {
+  const fs = opts.fs ?? nodeWalkFs;
+  const size: TreeSize = { disk: 0, apparent: 0, entries: 0 };
+  const errors: ScanError[] = [];
+  const builder = opts.index ? new PathIndexBuilder() : null;
+  const seenInodes = new Set<number>();
+  const report = (path: string, e: unknown) => errors.push({ source: opts.source, path, message: message(e) });
+
+  let rootStat: Stats;
+  try {
+    rootStat = fs.lstat(root);
+  } catch (e) {
+    report(root, e);
+    return { size, index: builder?.finish() ?? null, errors };
+  }
+  const dev = rootStat.dev;
+
+  // Sums one entry and indexes it; returns its entry number, or -2 when it is not to be entered.
+  const count = (path: string, st: Stats, hash: number, parent: number, isRoot: boolean): number => {
+    if (st.dev !== dev) return -2;
+    const isDir = st.isDirectory();
+    let disk = st.blocks * 512;
+    let apparent = !isDir && st.size > 0 ? st.size : 0;
+    const linked = !isDir && st.nlink > 1;
+    // Directories cannot be hardlinked, and a file with one link cannot recur: only the rest
+    // need remembering, which keeps the set small on real layers.
+    const repeat = linked && seenInodes.has(st.ino);
+    if (repeat) disk = apparent = 0;
+    else {
+      if (linked) seenInodes.add(st.ino);
+      size.entries += 1;
+    }
+    size.disk += disk;
+    size.apparent += apparent;
+    if (!builder || isRoot) return isDir ? -1 : -2;
+    let kind = kindOf(st);
+    if (kind === 'dir' && fs.isOpaque(path)) kind = 'opaque';
+    const i = builder.add(hash, parent, kind, disk, apparent, linked ? st.ino : 0);
+    return isDir ? i : -2;
+  };
+
+  if (count(root, rootStat, ROOT_HASH, -1, true) === -2) return { size, index: builder?.finish() ?? null, errors };
+
+  // Depth-first over an explicit stack: no recursion limit on deep trees.
+  const stack: Array<{ path: string; hash: number; entry: number }> = [{ path: root, hash: ROOT_HASH, entry: -1 }];
+  while (stack.length > 0) {
+    const dir = stack.pop()!;
+    let names: string[];
+    try {
+      names = fs.readdir(dir.path);
+    } catch (e) {
+      report(dir.path, e);
+      continue;
+    }
+    for (const name of names) {
+      const path = `${dir.path}/${name}`;
+      let st: Stats;
+      try {
+        st = fs.lstat(path);
+      } catch (e) {
+        report(path, e);
+        continue;
+      }
+      const hash = builder ? childHash(dir.hash, name) : 0;
+      const entry = count(path, st, hash, dir.entry, false);
+      if (entry !== -2) stack.push({ path, hash, entry });
+    }
+  }
+  return { size, index: builder?.finish() ?? null, errors };
 }

@@ -1,9 +1,11 @@
 // What upper layers hide and what containers copied up: pure functions over layer indexes.
-import type { Bytes, IndexEntry, LayerIndex } from '../../collectors/facts.js';
+// Paths are compared by hash (collectors/path-index.ts); a path's ancestors are found through
+// the parent links of its own layer, since an overlay diff always holds the parents of what it
+// changes.
+import type { Bytes, LayerIndex } from '../../collectors/facts.js';
+import { find, KIND } from '../../collectors/path-index.js';
 
-function* ancestors(path: string): Generator<string> {
-  for (let i = path.lastIndexOf('/'); i > 0; i = path.lastIndexOf('/', i - 1)) yield path.slice(0, i);
-}
+const isDir = (kind: number) => kind === KIND.dir || kind === KIND.opaque;
 
 /**
  * What the layers above hide from the ones below. A non-directory (file, symlink, whiteout) hides
@@ -11,25 +13,31 @@ function* ancestors(path: string): Generator<string> {
  * a non-directory at its own path.
  */
 class Masks {
-  private readonly full = new Set<string>();
-  private readonly below = new Set<string>();
-  private readonly dirs = new Set<string>();
+  private readonly full = new Set<number>();
+  private readonly below = new Set<number>();
+  private readonly dirs = new Set<number>();
 
-  hides(path: string, e: IndexEntry): boolean {
-    if (this.full.has(path)) return true;
-    if (e.kind !== 'dir' && e.kind !== 'opaque' && this.dirs.has(path)) return true;
+  hides(layer: LayerIndex, i: number): boolean {
+    const h = layer.hashes[i]!;
+    if (this.full.has(h)) return true;
+    if (!isDir(layer.kinds[i]!) && this.dirs.has(h)) return true;
     if (this.full.size === 0 && this.below.size === 0) return false;
-    for (const a of ancestors(path)) if (this.full.has(a) || this.below.has(a)) return true;
+    for (let p = layer.parents[i]!; p >= 0; p = layer.parents[p]!) {
+      const ph = layer.hashes[p]!;
+      if (this.full.has(ph) || this.below.has(ph)) return true;
+    }
     return false;
   }
 
   add(layer: LayerIndex): void {
-    for (const [path, e] of layer) {
-      if (e.kind === 'dir') this.dirs.add(path);
-      else if (e.kind === 'opaque') {
-        this.dirs.add(path);
-        this.below.add(path);
-      } else this.full.add(path);
+    for (let i = 0; i < layer.count; i++) {
+      const h = layer.hashes[i]!;
+      const kind = layer.kinds[i]!;
+      if (kind === KIND.dir) this.dirs.add(h);
+      else if (kind === KIND.opaque) {
+        this.dirs.add(h);
+        this.below.add(h);
+      } else this.full.add(h);
     }
   }
 }
@@ -38,20 +46,21 @@ class Masks {
 function hiddenBytes(layer: LayerIndex, masks: Masks): Bytes {
   const out = { disk: 0, apparent: 0 };
   const linked = new Map<number, { hidden: boolean; disk: number; apparent: number }>();
-  for (const [path, e] of layer) {
-    const hidden = masks.hides(path, e);
-    if (e.ino === undefined) {
+  for (let i = 0; i < layer.count; i++) {
+    const hidden = masks.hides(layer, i);
+    const ino = layer.inos[i]!;
+    if (ino === 0) {
       if (hidden) {
-        out.disk += e.disk;
-        out.apparent += e.apparent;
+        out.disk += layer.disk[i]!;
+        out.apparent += layer.apparent[i]!;
       }
       continue;
     }
-    const g = linked.get(e.ino) ?? { hidden: true, disk: 0, apparent: 0 };
+    const g = linked.get(ino) ?? { hidden: true, disk: 0, apparent: 0 };
     g.hidden &&= hidden;
-    g.disk += e.disk;
-    g.apparent += e.apparent;
-    linked.set(e.ino, g);
+    g.disk += layer.disk[i]!;
+    g.apparent += layer.apparent[i]!;
+    linked.set(ino, g);
   }
   for (const g of linked.values()) {
     if (g.hidden) {
@@ -65,7 +74,8 @@ function hiddenBytes(layer: LayerIndex, masks: Masks): Bytes {
 /**
  * Wasted bytes of an image (layers bottom first): what its lower layers still store but its upper
  * layers hide. A file overwritten twice is wasted twice, in the two layers that hold the hidden
- * copies; each copy is counted once however many layers above hide it.
+ * copies; each copy is counted once however many layers above hide it. Memory is the masks of
+ * the layers above the one being read, never a copy of a layer.
  */
 export function computeWaste(layers: LayerIndex[]): Bytes {
   const masks = new Masks();
@@ -77,22 +87,25 @@ export function computeWaste(layers: LayerIndex[]): Bytes {
       total.disk += h.disk;
       total.apparent += h.apparent;
     }
-    masks.add(layer);
+    // The bottom layer hides nothing further down: no need to remember it.
+    if (i > 0) masks.add(layer);
   }
   return total;
 }
 
-/** Whether `path` is visible in the merged view of `layers` (bottom first). */
-export function existsIn(layers: LayerIndex[], path: string): boolean {
-  const parents = [...ancestors(path)];
-  for (let i = layers.length - 1; i >= 0; i--) {
-    const layer = layers[i]!;
-    const e = layer.get(path);
-    if (e) return e.kind !== 'whiteout';
-    for (const a of parents) {
-      const p = layer.get(a);
+/** Whether entry `i` of `from` (by its path) is visible in the merged view of `layers` (bottom first). */
+export function existsIn(layers: LayerIndex[], from: LayerIndex, i: number): boolean {
+  const hash = from.hashes[i]!;
+  const ancestors: number[] = [];
+  for (let p = from.parents[i]!; p >= 0; p = from.parents[p]!) ancestors.push(from.hashes[p]!);
+  for (let l = layers.length - 1; l >= 0; l--) {
+    const layer = layers[l]!;
+    const j = find(layer, hash);
+    if (j >= 0) return layer.kinds[j] !== KIND.whiteout;
+    for (const a of ancestors) {
+      const k = find(layer, a);
       // A deleted or replaced parent, or an opaque one, ends the search: nothing below shows through.
-      if (p && p.kind !== 'dir') return false;
+      if (k >= 0 && layer.kinds[k] !== KIND.dir) return false;
     }
   }
   return false;
@@ -102,11 +115,11 @@ export function existsIn(layers: LayerIndex[], path: string): boolean {
 export function computeCopiedUp(writable: LayerIndex, imageLayers: LayerIndex[]): Bytes {
   const out = { disk: 0, apparent: 0 };
   if (imageLayers.length === 0) return out;
-  for (const [path, e] of writable) {
-    if (e.kind === 'whiteout') continue;
-    if (existsIn(imageLayers, path)) {
-      out.disk += e.disk;
-      out.apparent += e.apparent;
+  for (let i = 0; i < writable.count; i++) {
+    if (writable.kinds[i] === KIND.whiteout) continue;
+    if (existsIn(imageLayers, writable, i)) {
+      out.disk += writable.disk[i]!;
+      out.apparent += writable.apparent[i]!;
     }
   }
   return out;

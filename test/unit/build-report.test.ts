@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ApiFacts, Bytes, IndexEntry, LayerIndex } from '../../collectors/facts.js';
+import { indexFromEntries } from '../../collectors/path-index.js';
 import { buildReport } from '../../agent/model/build-report.js';
 import { chainIds } from '../../agent/model/graph.js';
 import type { ScanMeta } from '../../agent/model/report.js';
@@ -54,7 +55,7 @@ const SCAN: ScanMeta = {
 
 const file = (apparent: number): IndexEntry => ({ kind: 'file', disk: Math.ceil(apparent / B) * B, apparent });
 const dir = (): IndexEntry => ({ kind: 'dir', disk: B, apparent: 0 });
-const idx = (e: Record<string, IndexEntry>): LayerIndex => new Map(Object.entries(e));
+const idx = (e: Record<string, IndexEntry>): LayerIndex => indexFromEntries(Object.entries(e));
 
 function facts(api: ApiFacts | null = null): ScanFacts {
   const dirs = new Map<string, DirFact>(

@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setAttributeSync } from '@napi-rs/xattr';
 import type { ScanError } from '../../collectors/facts.js';
-import { nodeWalkFs, walkTree, type WalkFs } from '../../collectors/walk.js';
+import { entryAt } from '../../collectors/path-index.js';
+import { walkTree } from '../../collectors/walk-pool.js';
+import { nodeWalkFs, type WalkFs } from '../../collectors/walk.js';
 
 const MiB = 1024 * 1024;
 
@@ -77,18 +79,20 @@ describe('walkTree', () => {
   it('indexes every path relative to the root, with its kind and bytes', async () => {
     const root = makeTree('indexed');
     const errors: ScanError[] = [];
-    const { size, index } = await walkTree(root, { errors, source: 'test', index: true, concurrency: 2 });
+    const { size, index } = await walkTree(root, { errors, source: 'test', index: true });
     assert.deepEqual(errors, []);
     assert.ok(index);
-    assert.deepEqual([...index.keys()].sort(), ['a.txt', 'empty', 'empty-dir', 'link', 'sparse', 'sub', 'sub/b.bin', 'sub/deep', 'sub/deep/c']);
-    assert.deepEqual(index.get('sub/b.bin'), { kind: 'file', disk: lstatSync(join(root, 'sub', 'b.bin')).blocks * 512, apparent: 70_000 });
-    assert.equal(index.get('sub')!.kind, 'dir');
-    assert.equal(index.get('sub')!.apparent, 0);
-    assert.equal(index.get('link')!.kind, 'other');
-    assert.equal(index.get('sparse')!.apparent, 10 * MiB);
-    assert.equal(index.get('a.txt')!.ino, undefined);
+    const paths = ['a.txt', 'empty', 'empty-dir', 'link', 'sparse', 'sub', 'sub/b.bin', 'sub/deep', 'sub/deep/c'];
+    assert.equal(index.count, paths.length);
+    for (const p of paths) assert.ok(entryAt(index, p), p);
+    assert.deepEqual(entryAt(index!, 'sub/b.bin'), { kind: 'file', disk: lstatSync(join(root, 'sub', 'b.bin')).blocks * 512, apparent: 70_000 });
+    assert.equal(entryAt(index!, 'sub')!.kind, 'dir');
+    assert.equal(entryAt(index!, 'sub')!.apparent, 0);
+    assert.equal(entryAt(index!, 'link')!.kind, 'other');
+    assert.equal(entryAt(index!, 'sparse')!.apparent, 10 * MiB);
+    assert.equal(entryAt(index!, 'a.txt')!.ino, undefined);
     // The root itself is counted in the size but is not a path of the layer.
-    const sumDisk = [...index.values()].reduce((s, e) => s + e.disk, 0);
+    const sumDisk = index.disk.reduce((s, d) => s + d, 0);
     assert.equal(size.disk, sumDisk + lstatSync(root).blocks * 512);
   });
 
@@ -104,7 +108,7 @@ describe('walkTree', () => {
     assert.equal(size.disk, du(root));
     assert.equal(size.entries, 2); // the root and one inode
     const st = lstatSync(join(root, 'a'));
-    const entries = ['a', 'b'].map((n) => index!.get(n)!);
+    const entries = ['a', 'b'].map((n) => entryAt(index!, n)!);
     for (const e of entries) assert.equal(e.ino, st.ino);
     // Which path is met first depends on lstat completion order; exactly one carries the bytes.
     const sorted = entries.map((e) => ({ disk: e.disk, apparent: e.apparent })).sort((x, y) => x.apparent - y.apparent);
@@ -120,8 +124,8 @@ describe('walkTree', () => {
     execFileSync('mknod', [join(root, 'gone'), 'c', '0', '0']);
     execFileSync('mknod', [join(root, 'null'), 'c', '1', '3']);
     const { index } = await walkTree(root, { errors: [], source: 'test', index: true });
-    assert.deepEqual(index!.get('gone'), { kind: 'whiteout', disk: 0, apparent: 0 });
-    assert.equal(index!.get('null')!.kind, 'other');
+    assert.deepEqual(entryAt(index!, 'gone'), { kind: 'whiteout', disk: 0, apparent: 0 });
+    assert.equal(entryAt(index!, 'null')!.kind, 'other');
   });
 
   // overlayfs (Linux >= 5.8) makes an upper dir's whiteouts hardlinks of one shared 0/0 inode.
@@ -131,8 +135,8 @@ describe('walkTree', () => {
     execFileSync('mknod', [join(root, 'w1'), 'c', '0', '0']);
     linkSync(join(root, 'w1'), join(root, 'w2'));
     const { index } = await walkTree(root, { errors: [], source: 'test', index: true });
-    assert.equal(index!.get('w1')!.kind, 'whiteout');
-    assert.equal(index!.get('w2')!.kind, 'whiteout');
+    assert.equal(entryAt(index!, 'w1')!.kind, 'whiteout');
+    assert.equal(entryAt(index!, 'w2')!.kind, 'whiteout');
   });
 
   it('a directory with trusted.overlay.opaque=y (or user.overlay.opaque=y) is opaque', async () => {
@@ -145,11 +149,11 @@ describe('walkTree', () => {
     setAttributeSync(join(root, 'u'), 'user.overlay.opaque', 'y');
     setAttributeSync(join(root, 'no'), 'trusted.overlay.opaque', 'n');
     const { index } = await walkTree(root, { errors: [], source: 'test', index: true });
-    assert.equal(index!.get('o')!.kind, 'opaque');
-    assert.equal(index!.get('u')!.kind, 'opaque');
-    assert.equal(index!.get('o/inner')!.kind, 'dir');
-    assert.equal(index!.get('plain')!.kind, 'dir');
-    assert.equal(index!.get('no')!.kind, 'dir');
+    assert.equal(entryAt(index!, 'o')!.kind, 'opaque');
+    assert.equal(entryAt(index!, 'u')!.kind, 'opaque');
+    assert.equal(entryAt(index!, 'o/inner')!.kind, 'dir');
+    assert.equal(entryAt(index!, 'plain')!.kind, 'dir');
+    assert.equal(entryAt(index!, 'no')!.kind, 'dir');
   });
 
   it('a file that vanishes between readdir and lstat is one ScanError; the rest is counted', async () => {
@@ -157,7 +161,7 @@ describe('walkTree', () => {
     const gone = `${root}/sub/b.bin`;
     const fs: WalkFs = {
       ...nodeWalkFs,
-      lstat: async (p) => {
+      lstat: (p) => {
         if (p === gone) throw enoent(p);
         return nodeWalkFs.lstat(p);
       },
@@ -177,7 +181,7 @@ describe('walkTree', () => {
     const c = lstatSync(join(locked, 'c'));
     const fs: WalkFs = {
       ...nodeWalkFs,
-      readdir: async (p) => {
+      readdir: (p) => {
         if (p === locked) throw eacces(p);
         return nodeWalkFs.readdir(p);
       },
@@ -188,8 +192,8 @@ describe('walkTree', () => {
     assert.equal(size.disk, du(root) - c.blocks * 512);
     assert.equal(size.apparent, apparentOf(root) - 1);
     assert.equal(size.entries, 9);
-    assert.equal(index!.get('sub/deep')!.kind, 'dir');
-    assert.equal(index!.has('sub/deep/c'), false);
+    assert.equal(entryAt(index!, 'sub/deep')!.kind, 'dir');
+    assert.equal(entryAt(index!, 'sub/deep/c'), undefined);
   });
 
   it('a missing root is one ScanError and zero bytes', async () => {
@@ -197,7 +201,7 @@ describe('walkTree', () => {
     const errors: ScanError[] = [];
     const { size, index } = await walkTree(root, { errors, source: 'test', index: true });
     assert.deepEqual(size, { disk: 0, apparent: 0, entries: 0 });
-    assert.equal(index!.size, 0);
+    assert.equal(index!.count, 0);
     assert.deepEqual(errors, [{ source: 'test', path: root, message: 'vanished during the walk' }]);
   });
 

@@ -1,0 +1,166 @@
+// A layer's paths in a compact, columnar form: a few typed arrays, about 40 bytes a path, no
+// strings kept. Paths are known by a 53-bit hash built from the parent's hash and the name, so a
+// walker hashes as it descends and the waste and copy-up analyses compare layers by number.
+// Typed arrays also cross from a walker thread to the main thread without a copy.
+import type { EntryKind, IndexEntry } from './facts.js';
+
+export const KINDS: readonly EntryKind[] = ['file', 'dir', 'opaque', 'whiteout', 'other'];
+export const KIND = { file: 0, dir: 1, opaque: 2, whiteout: 3, other: 4 } as const;
+
+export interface PathIndex {
+  count: number;
+  /** Hash of the full path relative to the layer's root. */
+  hashes: Float64Array;
+  /** Entry number of the parent directory; -1 for entries at the layer's root. */
+  parents: Int32Array;
+  kinds: Uint8Array;
+  disk: Float64Array;
+  apparent: Float64Array;
+  /** Inode number of a non-directory with more than one link, else 0. */
+  inos: Float64Array;
+  /** Entry numbers ordered by hash, for lookups by binary search. */
+  order: Int32Array;
+}
+
+export const ROOT_HASH = 0;
+const TWO_21 = 2 ** 21;
+
+/** The hash of `name` inside the directory whose hash is `parent`: two FNV-1a lanes, 32 + 21 bits. */
+export function childHash(parent: number, name: string): number {
+  let a = (Math.floor(parent / TWO_21) ^ 0x811c9dc5) >>> 0;
+  let b = ((parent % TWO_21) ^ 0x01000193 ^ 0x5bd1e995) >>> 0;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    a = Math.imul(a ^ c, 16777619);
+    b = Math.imul(b ^ c, 0x01000193 + 0x2b);
+  }
+  // Final avalanche so short names spread over the whole range.
+  a ^= a >>> 15;
+  a = Math.imul(a, 0x2c1b3c6d);
+  a ^= a >>> 12;
+  b ^= b >>> 13;
+  b = Math.imul(b, 0x297a2d39);
+  b ^= b >>> 16;
+  return (a >>> 0) * TWO_21 + ((b >>> 0) % TWO_21);
+}
+
+export function hashPath(path: string): number {
+  let h = ROOT_HASH;
+  for (const part of path.split('/')) if (part !== '') h = childHash(h, part);
+  return h;
+}
+
+/** Grows its arrays by doubling while a walker appends entries; `finish()` trims and sorts. */
+export class PathIndexBuilder {
+  private n = 0;
+  private hashes = new Float64Array(256);
+  private parents = new Int32Array(256);
+  private kinds = new Uint8Array(256);
+  private disk = new Float64Array(256);
+  private apparent = new Float64Array(256);
+  private inos = new Float64Array(256);
+
+  add(hash: number, parent: number, kind: EntryKind, disk: number, apparent: number, ino = 0): number {
+    if (this.n === this.hashes.length) this.grow();
+    const i = this.n++;
+    this.hashes[i] = hash;
+    this.parents[i] = parent;
+    this.kinds[i] = KIND[kind];
+    this.disk[i] = disk;
+    this.apparent[i] = apparent;
+    this.inos[i] = ino;
+    return i;
+  }
+
+  update(i: number, kind: EntryKind, disk: number, apparent: number, ino = 0): void {
+    this.kinds[i] = KIND[kind];
+    this.disk[i] = disk;
+    this.apparent[i] = apparent;
+    this.inos[i] = ino;
+  }
+
+  private grow(): void {
+    const size = this.hashes.length * 2;
+    const widen = <T extends Float64Array | Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(size);
+      b.set(a);
+      return b;
+    };
+    this.hashes = widen(this.hashes, (n) => new Float64Array(n));
+    this.parents = widen(this.parents, (n) => new Int32Array(n));
+    this.kinds = widen(this.kinds, (n) => new Uint8Array(n));
+    this.disk = widen(this.disk, (n) => new Float64Array(n));
+    this.apparent = widen(this.apparent, (n) => new Float64Array(n));
+    this.inos = widen(this.inos, (n) => new Float64Array(n));
+  }
+
+  finish(): PathIndex {
+    const n = this.n;
+    const hashes = this.hashes.slice(0, n);
+    const order = new Int32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    order.sort((x, y) => hashes[x]! - hashes[y]!);
+    return {
+      count: n,
+      hashes,
+      parents: this.parents.slice(0, n),
+      kinds: this.kinds.slice(0, n),
+      disk: this.disk.slice(0, n),
+      apparent: this.apparent.slice(0, n),
+      inos: this.inos.slice(0, n),
+      order,
+    };
+  }
+}
+
+/** The entry number of the path with this hash, or -1. */
+export function find(index: PathIndex, hash: number): number {
+  const { order, hashes } = index;
+  let lo = 0;
+  let hi = order.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const h = hashes[order[mid]!]!;
+    if (h === hash) return order[mid]!;
+    if (h < hash) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+export function entryOf(index: PathIndex, i: number): IndexEntry {
+  const e: IndexEntry = { kind: KINDS[index.kinds[i]!]!, disk: index.disk[i]!, apparent: index.apparent[i]! };
+  if (index.inos[i]) e.ino = index.inos[i]!;
+  return e;
+}
+
+/** The entry at a path, for tests and diagnostics. */
+export function entryAt(index: PathIndex, path: string): IndexEntry | undefined {
+  const i = find(index, hashPath(path));
+  return i < 0 ? undefined : entryOf(index, i);
+}
+
+/**
+ * An index from path → entry pairs (tests, fixtures). Parent directories a list leaves out are
+ * added as empty directories, as every overlay diff holds the parents of what it changes.
+ */
+export function indexFromEntries(entries: Iterable<[string, IndexEntry]>): PathIndex {
+  const b = new PathIndexBuilder();
+  const at = new Map<string, number>();
+  const ensure = (path: string, entry: IndexEntry | null): number => {
+    const known = at.get(path);
+    if (known !== undefined) {
+      // A path listed after one of its children: keep the listed figures.
+      if (entry) b.update(known, entry.kind, entry.disk, entry.apparent, entry.ino ?? 0);
+      return known;
+    }
+    const slash = path.lastIndexOf('/');
+    const parent = slash < 0 ? -1 : ensure(path.slice(0, slash), null);
+    const e = entry ?? { kind: 'dir' as const, disk: 0, apparent: 0 };
+    const i = b.add(hashPath(path), parent, e.kind, e.disk, e.apparent, e.ino ?? 0);
+    at.set(path, i);
+    return i;
+  };
+  for (const [path, entry] of entries) ensure(path.replace(/^\/+|\/+$/g, ''), entry);
+  return b.finish();
+}

@@ -1,0 +1,346 @@
+// Acceptance tests of the core issue: `layerdu --report --format json` on a real overlay2 host,
+// compared, to the byte, with Docker's own answers (GET /system/df, /containers/json?size=1,
+// layerdb) and with du.
+import assert from 'node:assert/strict';
+import { chmod, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Report } from '../../agent/model/report.js';
+import { makeBaseImage, run, startDaemon, type Daemon } from '../support/dockerd.js';
+import {
+  HARDLINK_BYTES,
+  LEAKED_BYTES,
+  SIX_BYTES,
+  VOLUME_BYTES,
+  WASTED_APPARENT,
+  buildClassic,
+  getFixture,
+  layerDbDir,
+  logFiles,
+  readLayerDb,
+  type Fixture,
+  type FixtureImage,
+} from '../support/fixture-host.js';
+import {
+  WITHOUT_DAC,
+  containersWithSize,
+  duB1,
+  lines,
+  runReport,
+  sumSizes,
+  systemDf,
+  type ReportRun,
+} from '../support/oracles.js';
+
+const NO_API = 'unix:///nonexistent.sock';
+
+/** Runs the report and insists on exit 0 and a JSON object on stdout. */
+async function reportJson(args: string[], opts: Parameters<typeof runReport>[1] = {}): Promise<ReportRun<Report> & { json: Report }> {
+  const r = await runReport<Report>(['--format', 'json', ...args], opts);
+  assert.equal(r.code, 0, `layerdu --report ${args.join(' ')} exited ${r.code ?? r.signal}; stderr:\n${r.stderr}`);
+  assert.ok(r.json, `stdout is not JSON (${r.jsonError}): ${r.stdout.slice(0, 500)}`);
+  return r as ReportRun<Report> & { json: Report };
+}
+
+function byId<T extends { id: string }>(xs: T[]): Map<string, T> {
+  return new Map(xs.map((x) => [x.id, x]));
+}
+
+function sortBy<T>(xs: T[], key: (x: T) => string): T[] {
+  return [...xs].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+describe('layerdu --report on a real overlay2 host', function () {
+  let fx: Fixture;
+  let upRun: Promise<ReportRun<Report> & { json: Report }> | null = null;
+  /** The API-up report, run once and shared (each test fails on its own if it fails). */
+  const up = async (): Promise<Report> => {
+    upRun ??= reportJson(['--docker-root', fx.root, '--docker-host', fx.host]);
+    return (await upRun).json;
+  };
+
+  before(async function () {
+    fx = await getFixture();
+  });
+
+  it('1. images: apparent total and shared equal Size and SharedSize of GET /system/df, to the byte', async function () {
+    const rep = await up();
+    const df = await systemDf(fx.daemon);
+    assert.equal(rep.apiUp, true);
+    assert.deepEqual(
+      rep.images.map((i) => i.id).sort(),
+      df.Images.map((i) => i.Id).sort(),
+      'the listed images are the /system/df images',
+    );
+    const mine = byId(rep.images);
+    for (const d of df.Images) {
+      const img = mine.get(d.Id)!;
+      const name = `${d.RepoTags?.[0] ?? d.Id}`;
+      assert.equal(img.apparent.total, d.Size, `${name}: apparent.total`);
+      assert.equal(img.apparent.shared, d.SharedSize, `${name}: apparent.shared`);
+      assert.equal(img.apparent.unique, d.Size - d.SharedSize, `${name}: apparent.unique`);
+      assert.equal(img.containers, d.Containers, `${name}: containers`);
+      assert.deepEqual([...img.tags].sort(), [...(d.RepoTags ?? [])].sort(), `${name}: tags`);
+    }
+    // The fixture's own expectations, so that a wrong fixture cannot make this pass vacuously.
+    const a = mine.get(fx.images.sharedA.id)!;
+    const b = mine.get(fx.images.sharedB.id)!;
+    assert.equal(a.apparent.shared, b.apparent.shared);
+    assert.deepEqual(a.layers, fx.images.sharedA.chainIds);
+    assert.deepEqual(b.layers, fx.images.sharedB.chainIds);
+    assert.deepEqual(a.layers.slice(0, 2), b.layers.slice(0, 2));
+  });
+
+  it('2. layers: disk equals du -sB1 of overlay2/<cacheId>/diff; orphans: disk equals du of their path', async function () {
+    const rep = await up();
+    const layerdb = await readLayerDb(fx.root);
+    assert.deepEqual(
+      rep.layers.map((l) => l.chainId).sort(),
+      [...layerdb.keys()].sort(),
+      'layers holds every layerdb layer once',
+    );
+    for (const l of rep.layers) {
+      const db = layerdb.get(l.chainId)!;
+      assert.equal(l.cacheId, db.cacheId, `${l.chainId}: cacheId`);
+      assert.equal(l.diffId, db.diffId, `${l.chainId}: diffId`);
+      const du = await duB1(path.join(fx.root, 'overlay2', db.cacheId!, 'diff'));
+      assert.equal(l.disk, du, `${l.chainId} (${db.cacheId}): disk vs du -sB1`);
+      assert.equal(l.apparent, db.size, `${l.chainId}: apparent vs layerdb size`);
+    }
+    assert.ok(rep.orphans.length >= 1);
+    for (const o of rep.orphans) {
+      assert.equal(o.disk, await duB1(o.path), `orphan ${o.path}: disk vs du -sB1`);
+    }
+  });
+
+  it('3. containers: writable.apparent equals SizeRw; copy-up and logs are counted', async function () {
+    const rep = await up();
+    const api = await containersWithSize(fx.daemon);
+    assert.deepEqual(rep.containers.map((c) => c.id).sort(), api.map((c) => c.Id).sort());
+    const mine = byId(rep.containers);
+    for (const c of api) {
+      const r = mine.get(c.Id)!;
+      // Docker omits SizeRw when it is 0.
+      assert.equal(r.writable.apparent, c.SizeRw ?? 0, `${c.Names[0]}: writable.apparent vs SizeRw`);
+      assert.equal(r.imageId, c.ImageID, `${c.Names[0]}: imageId`);
+      assert.equal(r.state, c.State, `${c.Names[0]}: state`);
+    }
+    const copyUp = mine.get(fx.containers.copyUp.id)!;
+    assert.equal(copyUp.writable.apparent, SIX_BYTES + 2);
+    assert.ok(copyUp.copiedUp.apparent >= SIX_BYTES, `copiedUp.apparent ${copyUp.copiedUp.apparent}`);
+    assert.ok(copyUp.copiedUp.disk >= SIX_BYTES, `copiedUp.disk ${copyUp.copiedUp.disk}`);
+    for (const c of [fx.containers.created, fx.containers.logger, fx.containers.running]) {
+      assert.equal(mine.get(c.id)!.copiedUp.apparent, 0, `${c.name}: copiedUp`);
+    }
+
+    const logger = mine.get(fx.containers.logger.id)!;
+    const files = await logFiles(fx.root, fx.containers.logger.id);
+    assert.ok(files.length >= 1);
+    let du = 0;
+    for (const f of files) du += await duB1(f);
+    assert.equal(logger.logs, du, 'logs vs du -sB1 of the json-file logs');
+    assert.equal(logger.logsApparent, await sumSizes(files), 'logsApparent vs st_size of the logs');
+    assert.ok(logger.logsApparent > 20000 * 20);
+    const created = mine.get(fx.containers.created.id)!;
+    assert.equal(created.logs, 0);
+  });
+
+  it('4. waste: 8 MiB removed plus 2 MiB overwritten, counted once', async function () {
+    const rep = await up();
+    const waste = byId(rep.images).get(fx.images.waste.id);
+    assert.ok(waste, 'waste image listed');
+    assert.equal(waste.wasted.apparent, WASTED_APPARENT);
+    assert.ok(waste.wasted.disk >= WASTED_APPARENT, `wasted.disk ${waste.wasted.disk}`);
+    assert.ok(waste.wasted.disk < WASTED_APPARENT + 64 * 1024, `wasted.disk ${waste.wasted.disk}`);
+    for (const img of [fx.images.sharedA, fx.images.hardlink, fx.images.six, fx.images.base]) {
+      assert.equal(byId(rep.images).get(img.id)!.wasted.apparent, 0, `${img.tag}: wasted`);
+    }
+  });
+
+  it('5. hardlinks once; volumes; build cache; the leaked directory is the only orphan', async function () {
+    const rep = await up();
+    // hardlink: one 2 MiB file with two names, counted once, as Docker's layerdb does
+    const top = fx.images.hardlink.chainIds.at(-1)!;
+    const layer = rep.layers.find((l) => l.chainId === top);
+    assert.ok(layer, `hardlink top layer ${top} in layers`);
+    const sizeFile = path.join(layerDbDir(fx.root, top), 'size');
+    assert.equal(layer.apparent, Number((await readFile(sizeFile, 'utf8')).trim()));
+    assert.equal(layer.apparent, HARDLINK_BYTES);
+    assert.ok(layer.apparent < 2 * HARDLINK_BYTES);
+    assert.ok(layer.disk < 2 * HARDLINK_BYTES, `hardlink layer disk ${layer.disk}`);
+
+    // the named volume
+    const vol = rep.volumes.find((v) => v.name === fx.volume.name);
+    assert.ok(vol, `volume ${fx.volume.name} reported`);
+    assert.ok(vol.apparent >= VOLUME_BYTES, `volume apparent ${vol.apparent}`);
+    assert.equal(vol.disk, await duB1(fx.volume.mountpoint));
+    assert.deepEqual(vol.containers, [fx.containers.logger.id]);
+
+    // build cache: BuildKit's 25-character snapshot directories are not orphans
+    assert.ok(rep.buildCache.dirs >= 1, `buildCache.dirs ${rep.buildCache.dirs}`);
+    assert.ok(rep.buildCache.disk > 0);
+    for (const o of rep.orphans) {
+      assert.notEqual(o.id.length, 25, `BuildKit directory ${o.id} taken for an orphan`);
+      assert.ok(!fx.buildKitDirs.includes(path.basename(o.path)), `${o.path} is BuildKit's`);
+    }
+
+    // orphans: exactly the leaked directory
+    assert.deepEqual(
+      rep.orphans.map((o) => ({ id: o.id, path: o.path })),
+      [{ id: fx.leaked.id, path: fx.leaked.path }],
+    );
+    assert.equal(rep.orphans[0]!.apparent, LEAKED_BYTES);
+    assert.equal(rep.orphans[0]!.disk, await duB1(fx.leaked.path));
+  });
+
+  it('6. without the API: exit 0, one line on stderr, the same images, layers and sizes', async function () {
+    const withApi = await up();
+    const r = await reportJson(['--docker-root', fx.root, '--docker-host', NO_API]);
+    const rep = r.json;
+    const errLines = lines(r.stderr);
+    assert.equal(errLines.length, 1, `stderr should be one line, was:\n${r.stderr}`);
+    assert.match(errLines[0]!, /api|nonexistent\.sock/i);
+    assert.equal(rep.apiUp, false);
+
+    const images = (x: Report) =>
+      sortBy(x.images, (i) => i.id).map((i) => ({
+        id: i.id,
+        tags: [...i.tags].sort(),
+        layers: i.layers,
+        disk: i.disk,
+        apparent: i.apparent,
+        wasted: i.wasted,
+        containers: i.containers,
+      }));
+    const layers = (x: Report) =>
+      sortBy(x.layers, (l) => l.chainId).map((l) => ({
+        ...l,
+        images: [...l.images].sort(),
+        containers: [...l.containers].sort(),
+      }));
+    const containers = (x: Report) =>
+      sortBy(x.containers, (c) => c.id).map((c) => ({
+        id: c.id,
+        imageId: c.imageId,
+        writable: c.writable,
+        init: c.init,
+        copiedUp: c.copiedUp,
+        logs: c.logs,
+        logsApparent: c.logsApparent,
+      }));
+    const volumes = (x: Report) =>
+      sortBy(x.volumes, (v) => v.name).map((v) => ({ ...v, containers: [...v.containers].sort() }));
+    const orphans = (x: Report) => sortBy(x.orphans, (o) => o.id);
+
+    assert.deepEqual(images(rep), images(withApi));
+    assert.deepEqual(layers(rep), layers(withApi));
+    assert.deepEqual(containers(rep), containers(withApi));
+    assert.deepEqual(volumes(rep), volumes(withApi));
+    assert.deepEqual(orphans(rep), orphans(withApi));
+    assert.equal(rep.images.length, Object.keys(fx.images).length);
+  });
+});
+
+describe('layerdu --report on a damaged docker root', function () {
+  let d: Daemon | null = null;
+  let root = '';
+  let garbled: FixtureImage;
+  let nocache: FixtureImage;
+  let badjson: FixtureImage;
+  let locked: FixtureImage;
+  let lockedDir = '';
+  let unreadableRoot = '';
+  const GARBAGE = 'GARBAGE-not-a-cache-id';
+
+  before(async function () {
+    root = await mkdtemp('/tmp/ldu-');
+    d = await startDaemon({ dataRoot: root });
+    await makeBaseImage(d, 'base:latest');
+    [garbled, nocache, badjson, locked] = await Promise.all([
+      buildClassic(d, 'garbled:latest', 'FROM base:latest\nRUN echo garbled > /g.txt\n'),
+      buildClassic(d, 'nocache:latest', 'FROM base:latest\nRUN echo nocache > /n.txt\n'),
+      buildClassic(d, 'badjson:latest', 'FROM base:latest\nRUN echo badjson > /j.txt\n'),
+      buildClassic(
+        d,
+        'locked:latest',
+        'FROM base:latest\nRUN mkdir -p /locked/inner && head -c 100000 /dev/urandom > /locked/inner/secret.bin\n',
+      ),
+    ]);
+    await d.stop(); // the root stays: we made it
+    d = null;
+
+    const layerdb = await readLayerDb(root);
+    // 1. garbage in one layer's cache-id
+    await writeFile(path.join(layerDbDir(root, garbled.chainIds.at(-1)!), 'cache-id'), GARBAGE);
+    // 2. another layer's cache-id deleted
+    await unlink(path.join(layerDbDir(root, nocache.chainIds.at(-1)!), 'cache-id'));
+    // 3. an imagedb content file that is not JSON
+    await writeFile(
+      path.join(root, 'image', 'overlay2', 'imagedb', 'content', 'sha256', badjson.id.replace(/^sha256:/, '')),
+      'this is not JSON {',
+    );
+    // 4. a layer's diff subdirectory nobody may read
+    const lockedCache = layerdb.get(locked.chainIds.at(-1)!)!.cacheId!;
+    lockedDir = path.join(root, 'overlay2', lockedCache, 'diff', 'locked');
+    await chmod(lockedDir, 0o000);
+
+    unreadableRoot = await mkdtemp('/tmp/ldu-unreadable-');
+    await chmod(unreadableRoot, 0o000);
+  });
+
+  after(async function () {
+    if (d) await d.stop().catch(() => undefined);
+    if (lockedDir) await chmod(lockedDir, 0o755).catch(() => undefined);
+    if (root) await rm(root, { recursive: true, force: true });
+    if (unreadableRoot) {
+      await chmod(unreadableRoot, 0o755).catch(() => undefined);
+      await rm(unreadableRoot, { recursive: true, force: true });
+    }
+  });
+
+  it('7a. goes on past each problem: exit 0, each named once in errors and once on stderr', async function () {
+    const r = await reportJson(['--docker-root', root, '--docker-host', NO_API], { wrap: WITHOUT_DAC });
+    const rep = r.json;
+    assert.ok(Array.isArray(rep.errors), 'errors is an array');
+    const hex = (id: string) => id.replace(/^sha256:/, '');
+    const problems: Array<{ what: string; keys: string[] }> = [
+      {
+        what: 'garbage cache-id',
+        keys: [`layerdb/sha256/${hex(garbled.chainIds.at(-1)!)}`, GARBAGE],
+      },
+      { what: 'missing cache-id', keys: [`layerdb/sha256/${hex(nocache.chainIds.at(-1)!)}`] },
+      { what: 'imagedb content not JSON', keys: [`imagedb/content/sha256/${hex(badjson.id)}`] },
+      { what: 'unreadable diff subdirectory', keys: [lockedDir.slice(root.length + 1)] },
+    ];
+    const stderrLines = lines(r.stderr);
+    for (const p of problems) {
+      const hits = rep.errors.filter((e) => p.keys.some((k) => `${e.path ?? ''} ${e.message}`.includes(k)));
+      assert.ok(
+        hits.length >= 1,
+        `${p.what}: no entry of errors names ${p.keys.join(' or ')}; errors: ${JSON.stringify(rep.errors, null, 1)}`,
+      );
+      const said = stderrLines.filter((l) => p.keys.some((k) => l.includes(k)));
+      assert.equal(said.length, 1, `${p.what}: stderr should name it once; stderr:\n${r.stderr}`);
+    }
+    // The scan went on: the undamaged images are there with their real sizes.
+    const layerdb = await readLayerDb(root);
+    const ids = rep.images.map((i) => i.id);
+    for (const img of [garbled, nocache, locked]) assert.ok(ids.includes(img.id), `${img.tag} listed`);
+    const base = rep.images.find((i) => i.layers.length === 1);
+    assert.ok(base, 'base listed');
+    assert.equal(base.apparent.total, layerdb.get(base.layers[0]!)!.size);
+    const lockedLayer = rep.layers.find((l) => l.chainId === locked.chainIds.at(-1));
+    assert.ok(lockedLayer, 'the layer with the unreadable directory is still reported');
+  });
+
+  it('7b. an unreadable --docker-root: exit 1 and a one-line message', async function () {
+    const r = await runReport(['--format', 'json', '--docker-root', unreadableRoot, '--docker-host', NO_API], {
+      wrap: WITHOUT_DAC,
+    });
+    assert.equal(r.code, 1, `exit ${r.code ?? r.signal}; stderr:\n${r.stderr}`);
+    const errLines = lines(r.stderr);
+    assert.equal(errLines.length, 1, `stderr should be one line, was:\n${r.stderr}`);
+    assert.ok(errLines[0]!.includes(unreadableRoot), `the message names ${unreadableRoot}: ${errLines[0]}`);
+    // and it really is unreadable under those capabilities (or the test would prove nothing)
+    await assert.rejects(run(WITHOUT_DAC[0]!, [...WITHOUT_DAC.slice(1), 'ls', '-A', unreadableRoot]));
+  });
+});
