@@ -321,6 +321,12 @@ describe('layerdu --report on a damaged docker root', function () {
       const said = stderrLines.filter((l) => p.keys.some((k) => l.includes(k)));
       assert.equal(said.length, 1, `${p.what}: stderr should name it once; stderr:\n${r.stderr}`);
     }
+    // Nothing else went wrong: every other entry is the one about the API.
+    const named = (text: string) => problems.some((p) => p.keys.some((k) => text.includes(k)));
+    const others = rep.errors.filter((e) => !named(`${e.path ?? ''} ${e.message}`));
+    assert.equal(others.length, 1, `errors beyond the four problems: ${JSON.stringify(others, null, 1)}`);
+    assert.match(`${others[0]!.path ?? ''} ${others[0]!.message}`, /api|nonexistent\.sock/i);
+    assert.equal(stderrLines.length, problems.length + 1, `stderr:\n${r.stderr}`);
     // The scan went on: the undamaged images are there with their real sizes.
     const layerdb = await readLayerDb(root);
     const ids = rep.images.map((i) => i.id);

@@ -3,7 +3,7 @@
 // BuildKit built in) explicitly: /usr/local/bin/docker may be a newer client without buildx.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readdirSync } from 'node:fs';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, readlink, rm, rmdir, symlink } from 'node:fs/promises';
 import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -44,6 +44,18 @@ export interface StartOptions {
 }
 
 const live = new Set<Daemon>();
+
+// Last resort when the test process ends without stop() (a crash, process.exit): ask every daemon
+// still running to shut down; dockerd then stops its containers and containerd and unmounts.
+process.on('exit', () => {
+  for (const d of live) {
+    try {
+      process.kill(d.pid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+  }
+});
 
 /** Every daemon started and not yet stopped (the root hook stops them all). */
 export function liveDaemons(): Daemon[] {
@@ -178,6 +190,56 @@ export function mountsUnder(dir: string, includeSelf = false): string[] {
 }
 
 /** Processes (other than dockerd) whose command line names this root: its containerd and shims. */
+/** The ids of this root's containers (the names under <root>/containers). */
+function containerIds(root: string): string[] {
+  try {
+    return readdirSync(path.join(root, 'containers')).filter((n) => /^[0-9a-f]{64}$/.test(n));
+  } catch {
+    return [];
+  }
+}
+
+/** Processes inside this root's containers, found by their cgroup (…/docker/<id>). */
+function containerProcesses(ids: string[]): number[] {
+  if (ids.length === 0) return [];
+  const pids: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+    try {
+      const cg = readFileSync(`/proc/${e}/cgroup`, 'utf8');
+      if (ids.some((id) => cg.includes(id))) pids.push(Number(e));
+    } catch {
+      /* gone */
+    }
+  }
+  return pids;
+}
+
+/** Removes the (empty) cgroup directories runc left for these containers after a hard stop. */
+async function removeCgroups(ids: string[]): Promise<void> {
+  let text = '';
+  try {
+    text = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return;
+  }
+  const mps = text
+    .split('\n')
+    .map((l) => l.split(' '))
+    .filter((f) => {
+      const fstype = f[f.indexOf('-') + 1];
+      return fstype === 'cgroup' || fstype === 'cgroup2';
+    })
+    .map((f) => f[4]!);
+  for (const mp of mps) {
+    for (const id of ids) {
+      for (const dir of [path.join(mp, 'docker', id), path.join(mp, 'system.slice', `docker-${id}.scope`)]) {
+        await rmdir(dir).catch(() => undefined);
+      }
+    }
+  }
+}
+
 /** Whether `dir` is a mount point whose source is `dir` itself (dockerd's propagation bind). */
 function selfBindMounted(dir: string): boolean {
   try {
@@ -319,7 +381,21 @@ export async function startDaemon(opts: StartOptions = {}): Promise<Daemon> {
               await exitPromise;
             }
           }
-          // dockerd stops the containerd it started; after a SIGKILL it may not have.
+          // dockerd stops its containers and the containerd it started; after a SIGKILL it may not
+          // have: kill what is left by id (container processes by cgroup, then containerd and shims).
+          const ids = containerIds(root);
+          for (let i = 0; i < 25; i++) {
+            const procs = containerProcesses(ids);
+            if (procs.length === 0) break;
+            for (const p of procs) {
+              try {
+                process.kill(p, 'SIGKILL');
+              } catch {
+                /* gone */
+              }
+            }
+            await sleep(200);
+          }
           for (let i = 0; i < 50; i++) {
             const strays = strayProcesses(root);
             if (strays.length === 0) break;
@@ -335,6 +411,7 @@ export async function startDaemon(opts: StartOptions = {}): Promise<Daemon> {
           debug(`${root}: dockerd exited`);
           // dockerd bind-mounts its data root onto itself (to set propagation) and undoes that on
           // a clean shutdown; after a SIGKILL it stays, so take it too when it is such a bind.
+          await removeCgroups(ids);
           for (const mp of mountsUnder(root, created || selfBindMounted(root))) {
             debug(`${root}: umount -l ${mp}`);
             try {
