@@ -56,7 +56,7 @@ export class ScanAbort extends Error {
  * What tells which storage driver is in use: the disk (`image/<driver>/` and the driver's layer
  * directory), the API, daemon.json, /proc/filesystems and a d_type probe of the root's filesystem.
  */
-async function detectDriver(root: string, api: ApiFacts | null, errors: ScanError[]): Promise<DriverEvidence> {
+async function detectDriver(root: string, errors: ScanError[]): Promise<DriverEvidence> {
   let candidates: DriverCandidate[] | null = null;
   try {
     candidates = await readDriverCandidates(root);
@@ -67,8 +67,8 @@ async function detectDriver(root: string, api: ApiFacts | null, errors: ScanErro
   const [configured, overlayAvailable] = await Promise.all([readConfiguredDriver(real), readOverlayAvailable()]);
   return {
     candidates,
-    apiDriver: api?.driver ?? null,
-    apiStatus: api?.driverStatus ?? [],
+    apiDriver: null,
+    apiStatus: [],
     configured,
     overlayAvailable,
     probe: probeDType(real),
@@ -128,13 +128,17 @@ export async function scan(opts: ScanOptions): Promise<Report> {
   const runs: CollectorRun[] = [];
   const timed = timer(errors, runs);
 
-  const api = await timed('docker-api', () =>
+  // The API answers beside the disk work and is awaited last: a hung daemon delays nothing.
+  const apiPromise = timed('docker-api', () =>
     readDockerApi(opts.dockerHost, opts.apiTimeoutMs).catch((e: unknown) => {
       errors.push({ source: 'docker-api', path: opts.dockerHost, message: `unreachable, figures come from disk alone: ${describeError(e)}` });
       return null;
     }),
   );
-  const evidence = await timed('storage-driver', () => detectDriver(root, api, errors));
+  const withApi = (e: DriverEvidence, api: ApiFacts | null): DriverEvidence => ({ ...e, apiDriver: api?.driver ?? null, apiStatus: api?.driverStatus ?? [] });
+  let evidence = await timed('storage-driver', () => detectDriver(root, errors));
+  // Only when the disk shows no driver at all does the choice wait for the API.
+  if (chooseDriver(evidence).source !== 'disk') evidence = withApi(evidence, await apiPromise);
   const driver = chooseDriver(evidence).name;
   const backend = driver ? backendFor(root, driver) : null;
   const imageDir = join(root, 'image', driver ?? 'overlay2');
@@ -214,6 +218,8 @@ export async function scan(opts: ScanOptions): Promise<Report> {
     if (cache) for (const k of cache.keys()) if (!liveKeys.has(k)) cache.delete(k);
   });
 
+  const api = await apiPromise;
+  evidence = withApi(evidence, api);
   const facts: ScanFacts = {
     dockerRoot: root,
     driver: driverFact(driver, evidence, backend),
