@@ -12,6 +12,11 @@ export interface TextOptions {
 
 const INDENT = '  ';
 
+/** layerdb entries whose cache-id was missing or garbage: their directories look like orphans. */
+function unreadableLayerRecords(report: Report): number {
+  return report.errors.filter((e) => e.source === 'layer-metadata' && /cache-id|mount-id/.test(e.message)).length;
+}
+
 export function renderText(report: Report, opts: TextOptions = {}): string {
   const width = opts.width ?? 100;
   const bold = (s: string) => (opts.color ? `\x1b[1m${s}\x1b[0m` : s);
@@ -149,6 +154,12 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
           ),
           'No image, container or build-cache record refers to these. They are safe to inspect; layerdu never',
           'deletes anything, so check what they hold before removing them yourself.',
+          ...(unreadableLayerRecords(report) > 0
+            ? [
+                `Caution: ${unreadableLayerRecords(report)} layer record(s) could not be read (see Errors); the layers they`,
+                'name are listed here as orphans although an image may still use them.',
+              ]
+            : []),
         ],
   );
 

@@ -208,6 +208,13 @@ describe('renderText', () => {
     assert.match(text, /safe to inspect; layerdu never/);
   });
 
+  it('warns that orphans may be in use when layer records could not be read', () => {
+    const r = report();
+    assert.doesNotMatch(renderText(r), /Caution/);
+    r.errors.push({ source: 'layer-metadata', path: '/var/lib/docker/image/overlay2/layerdb/sha256/ab', message: 'cache-id missing' });
+    assert.match(renderText(r), /Caution: 1 layer record\(s\) could not be read/);
+  });
+
   it('ends with the errors when there are any', () => {
     const errors = section(text, 'Errors');
     assert.equal(errors[1], '  volumes /var/lib/docker/volumes/broken: EACCES: permission denied');
