@@ -30,11 +30,12 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   }
   const metrics = new ReportMetrics(registry);
   const layerCache: LayerCache = new Map();
+  const wasteMemo = { current: new Map() };
   let last: Report | null = null;
   let slowLogged = false;
 
   const loop = new ScanLoop(opts.schedule, async () => {
-    const report = await scan({ dockerRoot: opts.dockerRoot, dockerHost: opts.dockerHost, apiTimeoutMs: opts.apiTimeoutMs, layerCache });
+    const report = await scan({ dockerRoot: opts.dockerRoot, dockerHost: opts.dockerHost, apiTimeoutMs: opts.apiTimeoutMs, layerCache, wasteMemo });
     metrics.update(report);
     const firstProblems = last === null || last.errors.length !== report.errors.length;
     last = report;

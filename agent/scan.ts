@@ -30,6 +30,8 @@ export interface ScanOptions {
   walkers?: number;
   /** Walks of committed image layers, kept between scans by the agent; they never change. */
   layerCache?: LayerCache;
+  /** The agent's memo of image waste; replaced with this scan's figures after each scan. */
+  wasteMemo?: { current: Map<string, Bytes> };
   /** Called as layer directories are done, for a progress line on a terminal. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -245,5 +247,9 @@ export async function scan(opts: ScanOptions): Promise<Report> {
       layersReused,
     },
   };
-  return buildReport(facts);
+  const next = new Map<string, Bytes>();
+  if (opts.wasteMemo) facts.wasteMemo = { previous: opts.wasteMemo.current, next };
+  const report = buildReport(facts);
+  if (opts.wasteMemo) opts.wasteMemo.current = next;
+  return report;
 }

@@ -16,6 +16,16 @@ export function buildReport(f: ScanFacts): Report {
   const bytesOfDir = (id: string | null | undefined): Bytes => (id ? f.dirs.get(id)?.bytes : undefined) ?? ZERO;
   const indexOfDir = (id: string | null | undefined): LayerIndex | undefined => (id ? f.indexes.get(id) : undefined);
 
+  // An image's waste depends only on its layers, which never change: a memo from the last scan
+  // spares the agent re-reading every path of unchanged images.
+  const wasteOf = (imageId: string, chain: string[], indexes: LayerIndex[]): Bytes => {
+    const key = `${imageId}:${chain.map((c) => layerByChain.get(c)?.cacheId).join(',')}`;
+    const known = f.wasteMemo?.previous.get(key);
+    const w = known ?? computeWaste(indexes);
+    f.wasteMemo?.next.set(key, w);
+    return w;
+  };
+
   const listed = listedImages(f.images).sort(byId);
   const chainsOf = new Map(f.images.map((i) => [i.id, chainIds(i.diffIds)]));
   const mountByContainer = new Map(f.mounts.map((m) => [m.containerId, m]));
@@ -54,7 +64,7 @@ export function buildReport(f: ScanFacts): Report {
       layers: chain,
       disk,
       apparent,
-      wasted: indexes.length === chain.length ? computeWaste(indexes) : { ...ZERO },
+      wasted: indexes.length === chain.length ? wasteOf(img.id, chain, indexes) : { ...ZERO },
       containers: containersOfImage.get(img.id)?.length ?? 0,
     };
   });

@@ -31,4 +31,6 @@ export interface ScanFacts {
   api: ApiFacts | null;
   errors: ScanError[];
   scan: ScanMeta;
+  /** Waste figures of the last scan by image and layer directories; this scan fills `next`. */
+  wasteMemo?: { previous: ReadonlyMap<string, Bytes>; next: Map<string, Bytes> };
 }

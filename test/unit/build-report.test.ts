@@ -242,3 +242,24 @@ describe('buildReport', () => {
     assert.equal(c.state, 'exited');
   });
 });
+
+describe('buildReport: the waste memo', () => {
+  it('reuses a remembered waste figure and carries forward only the keys of current images', () => {
+    const fresh = facts();
+    const next = new Map<string, Bytes>();
+    fresh.wasteMemo = { previous: new Map(), next };
+    const first = buildReport(fresh);
+    assert.equal(next.size, first.images.length, 'one key per listed image');
+
+    const sentinel = { disk: 4242, apparent: 4141 };
+    const previous = new Map([...next.keys()].map((k) => [k, sentinel] as [string, Bytes]));
+    previous.set('sha256:gone:abc', { disk: 1, apparent: 1 });
+    const again = facts();
+    const next2 = new Map<string, Bytes>();
+    again.wasteMemo = { previous, next: next2 };
+    const second = buildReport(again);
+    for (const i of second.images) assert.deepEqual(i.wasted, sentinel);
+    assert.equal(next2.has('sha256:gone:abc'), false);
+    assert.equal(next2.size, second.images.length);
+  });
+});
