@@ -249,7 +249,9 @@ describe('buildReport: the waste memo', () => {
     const next = new Map<string, Bytes>();
     fresh.wasteMemo = { previous: new Map(), next };
     const first = buildReport(fresh);
-    assert.equal(next.size, first.images.length, 'one key per listed image');
+    // Only images whose every layer was indexed have a waste figure (image A in this fixture).
+    assert.equal(next.size, 1);
+    assert.ok(first.images.some((i) => i.wasted.apparent > 0));
 
     const sentinel = { disk: 4242, apparent: 4141 };
     const previous = new Map([...next.keys()].map((k) => [k, sentinel] as [string, Bytes]));
@@ -258,8 +260,8 @@ describe('buildReport: the waste memo', () => {
     const next2 = new Map<string, Bytes>();
     again.wasteMemo = { previous, next: next2 };
     const second = buildReport(again);
-    for (const i of second.images) assert.deepEqual(i.wasted, sentinel);
+    assert.equal(second.images.filter((i) => i.wasted.disk === sentinel.disk && i.wasted.apparent === sentinel.apparent).length, 1);
     assert.equal(next2.has('sha256:gone:abc'), false);
-    assert.equal(next2.size, second.images.length);
+    assert.deepEqual([...next2.keys()], [...next.keys()]);
   });
 });
