@@ -165,8 +165,7 @@ describe('renderDot', () => {
     // outside quoted strings, no raw newline inside a statement: each statement is one line
     for (const l of dot.split('\n')) {
       const stripped = l.replace(/"(?:[^"\\]|\\.)*"/g, '""');
-      assert.ok(!stripped.includes('"""'), l);
-      assert.ok(!/"[^"]*$/.test(stripped), `unterminated string: ${l}`);
+      assert.ok(!stripped.replace(/""/g, '').includes('"'), `a stray quote: ${l}`);
     }
   });
 

@@ -1,0 +1,274 @@
+// The dashboards and alert rules against a real Prometheus scraping real layerdu agents on real
+// daemons: one overlay2 daemon holding a little of everything (shared layers, waste, a container
+// that copied up and logged, a volume, a leaked layer directory) and one that fell back to vfs
+// (its data root on an ext4 made without d_type). Every query of every dashboard panel must
+// return a series, and the vfs fallback must raise its alert. Plus promtool on the rules, and
+// Graphviz on `--report --format dot`.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { parse, stringify } from 'yaml';
+import type { Report } from '../../agent/model/report.js';
+import { startAgent, type AgentProcess } from '../support/agent-process.js';
+import { findExecutable, makeBaseImage, run, startDaemon, type Daemon } from '../support/dockerd.js';
+import { buildClassic } from '../support/fixture-host.js';
+import { REPO_ROOT, runReport } from '../support/oracles.js';
+import { PROMETHEUS, PROMTOOL, panelQueries, startPrometheus, substitute, type PromAlert, type PromServer } from '../support/prometheus.js';
+
+const DASHBOARDS = path.join(REPO_ROOT, 'dashboards');
+const RULES = path.join(DASHBOARDS, 'layerdu.rules.yml');
+const RULE_TESTS = path.join(DASHBOARDS, 'layerdu.rules.test.yml');
+const EVERY_2S = '*/2 * * * * *';
+const MiB = 1024 * 1024;
+const LEAKED_BYTES = 2 * MiB;
+/** The test copy of LayerduOrphanedLayers alerts above 1 MiB instead of 1 GiB. */
+const TEST_ORPHAN_THRESHOLD = MiB;
+const DOT = '/usr/bin/dot';
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+describe('alert rules: promtool', () => {
+  before(function () {
+    assert.ok(existsSync(PROMTOOL), `${PROMTOOL} not found (apt-get install -y prometheus)`);
+  });
+
+  it('promtool check rules finds every rule valid', () => {
+    const r = spawnSync(PROMTOOL, ['check', 'rules', RULES], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /SUCCESS: \d+ rules found/);
+  });
+
+  it('promtool test rules passes the unit tests of every rule', async () => {
+    const r = spawnSync(PROMTOOL, ['test', 'rules', RULE_TESTS], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /SUCCESS/);
+    // every alert of the rule file has a test
+    const rules = parse(await readFile(RULES, 'utf8')) as { groups: Array<{ rules: Array<{ alert?: string }> }> };
+    const tests = parse(await readFile(RULE_TESTS, 'utf8')) as { tests: Array<{ alert_rule_test?: Array<{ alertname: string; exp_alerts?: unknown[] }> }> };
+    const fired = new Set(tests.tests.flatMap((t) => t.alert_rule_test ?? []).filter((t) => (t.exp_alerts ?? []).length > 0).map((t) => t.alertname));
+    const quiet = new Set(tests.tests.flatMap((t) => t.alert_rule_test ?? []).filter((t) => (t.exp_alerts ?? []).length === 0).map((t) => t.alertname));
+    for (const rule of rules.groups.flatMap((g) => g.rules)) {
+      if (!rule.alert) continue;
+      assert.ok(fired.has(rule.alert), `${rule.alert} has no test where it fires`);
+      assert.ok(quiet.has(rule.alert), `${rule.alert} has no test where it stays quiet`);
+    }
+  });
+});
+
+describe('Prometheus: dashboards and alerts against real agents', function () {
+  this.timeout(300_000);
+  let overlay: Daemon | null = null;
+  let vfs: Daemon | null = null;
+  let work = '';
+  let img = '';
+  let mnt = '';
+  let mounted = false;
+  const agents: AgentProcess[] = [];
+  let prom: PromServer | null = null;
+  let overlayInstance = '';
+  let vfsInstance = '';
+
+  before(async function () {
+    if (process.getuid?.() !== 0) this.skip();
+    for (const tool of [PROMETHEUS, 'dockerd', 'mkfs.ext4', 'losetup', 'busybox']) {
+      assert.ok(tool.startsWith('/') ? existsSync(tool) : findExecutable(tool), `${tool} not found`);
+    }
+    work = await mkdtemp('/tmp/ldu-promtest-');
+
+    // The overlay2 host, and the vfs host (an ext4 without the filetype feature), in parallel.
+    const buildOverlay = async () => {
+      const d = await startDaemon();
+      overlay = d;
+      await makeBaseImage(d, 'base:latest');
+      const mid = 'FROM base:latest\nRUN head -c 1048576 /dev/urandom > /mid.bin\n';
+      await buildClassic(d, 'shared-a:latest', `${mid}RUN echo a > /a.txt\n`);
+      await buildClassic(d, 'shared-b:latest', `${mid}RUN head -c 4096 /dev/urandom > /b.bin\n`);
+      await buildClassic(d, 'waste:latest', 'FROM base:latest\nRUN head -c 1048576 /dev/urandom > /w.bin\nRUN rm /w.bin\n');
+      await d.docker(['volume', 'create', 'ldu-vol']);
+      // writes into the volume, copies /mid.bin up, writes a new file and logs 500 lines
+      await d.docker([
+        'run', '--network=none', '--name', 'writer', '-v', 'ldu-vol:/vol', 'shared-a:latest',
+        'sh', '-c', 'head -c 300000 /dev/urandom > /vol/v.bin && echo x >> /mid.bin && head -c 200000 /dev/urandom > /new.bin && seq 1 500',
+      ]);
+      const leaked = path.join(d.root, 'overlay2', randomBytes(32).toString('hex'), 'diff');
+      await mkdir(leaked, { recursive: true });
+      await writeFile(path.join(leaked, 'junk.bin'), randomBytes(LEAKED_BYTES));
+    };
+    const buildVfs = async () => {
+      img = path.join(work, 'nofiletype.img');
+      mnt = path.join(work, 'mnt');
+      await mkdir(mnt);
+      await run('truncate', ['-s', '512M', img]);
+      await run('mkfs.ext4', ['-q', '-F', '-O', '^filetype', img]);
+      await run('mount', ['-o', 'loop', img, mnt]);
+      mounted = true;
+      // No storage driver named: the daemon picks one itself and, without d_type, falls back to vfs.
+      const d = await startDaemon({ dataRoot: path.join(mnt, 'docker'), extraArgs: ['--storage-driver', ''] });
+      vfs = d;
+      await makeBaseImage(d, 'base:latest');
+    };
+    await Promise.all([buildOverlay(), buildVfs()]);
+
+    for (const d of [overlay!, vfs!]) {
+      agents.push(await startAgent(['--docker-root', d.root, '--docker-host', d.host, '--scan.schedule', EVERY_2S]));
+    }
+    await Promise.all(agents.map((a) => a.scrapeAfter(0)));
+    overlayInstance = new URL(agents[0]!.url).host;
+    vfsInstance = new URL(agents[1]!.url).host;
+
+    // The rules as shipped, and a test copy of the orphan rule with a threshold the 2 MiB leak exceeds.
+    const rules = parse(await readFile(RULES, 'utf8')) as { groups: Array<{ name: string; rules: Array<{ alert?: string; expr: string }> }> };
+    const orphan = rules.groups.flatMap((g) => g.rules).find((r) => r.alert === 'LayerduOrphanedLayers');
+    assert.ok(orphan && orphan.expr.includes('> 1073741824'), 'LayerduOrphanedLayers compares with 1 GiB');
+    const testRules = path.join(work, 'test-thresholds.rules.yml');
+    await writeFile(
+      testRules,
+      stringify({ groups: [{ name: 'layerdu-test-thresholds', rules: [{ ...orphan, expr: orphan.expr.replace('> 1073741824', `> ${TEST_ORPHAN_THRESHOLD}`) }] }] }),
+    );
+    prom = await startPrometheus({ targets: [overlayInstance, vfsInstance], ruleFiles: [RULES, testRules], scrapeInterval: '1s', evaluationInterval: '1s' });
+
+    // Wait for a few scrapes of both (predict_linear needs two samples at least).
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const s = await prom.query('count_over_time(layerdu_scan_success[1m]) >= 3');
+      if (s.length === 2) break;
+      if (Date.now() > deadline) throw new Error(`Prometheus has not scraped both agents 3 times: ${JSON.stringify(s)}\n${prom.log()}`);
+      await sleep(500);
+    }
+  });
+
+  after(async function () {
+    this.timeout(180_000);
+    const problems: unknown[] = [];
+    const attempt = async (f: () => Promise<unknown>) => {
+      try {
+        await f();
+      } catch (e) {
+        problems.push(e);
+      }
+    };
+    if (prom) await attempt(() => prom!.stop());
+    for (const a of agents) await attempt(() => a.stop());
+    if (overlay) await attempt(() => overlay!.stop());
+    if (vfs) await attempt(() => vfs!.stop());
+    if (mounted) await attempt(() => run('umount', [mnt]).catch(() => run('umount', ['-l', mnt])));
+    if (img) {
+      await attempt(async () => {
+        const attached = await run('losetup', ['-j', img]);
+        for (const line of attached.split('\n')) {
+          const dev = line.split(':')[0];
+          if (dev) await run('losetup', ['-d', dev]).catch(() => undefined);
+        }
+      });
+    }
+    if (work) await attempt(() => rm(work, { recursive: true, force: true }));
+    if (problems.length > 0) throw problems[0];
+  });
+
+  it('scrapes both agents and loads every rule', async () => {
+    const targets = await prom!.api<{ activeTargets: Array<{ labels: Record<string, string>; health: string; lastError: string }> }>('targets');
+    assert.equal(targets.activeTargets.length, 2);
+    for (const t of targets.activeTargets) assert.equal(t.health, 'up', `${t.labels.instance}: ${t.lastError}`);
+    const rules = await prom!.api<{ groups: Array<{ name: string; rules: Array<{ name: string; health: string; lastError?: string }> }> }>('rules');
+    const shipped = (parse(await readFile(RULES, 'utf8')) as { groups: Array<{ rules: Array<{ alert: string }> }> }).groups.flatMap((g) => g.rules.map((r) => r.alert));
+    const loaded = rules.groups.filter((g) => g.name === 'layerdu').flatMap((g) => g.rules);
+    assert.deepEqual(loaded.map((r) => r.name).sort(), shipped.sort());
+    for (const r of rules.groups.flatMap((g) => g.rules)) assert.equal(r.health, 'ok', `${r.name}: ${r.lastError}`);
+  });
+
+  it('the dashboard variables find both hosts and the fixture images', async () => {
+    const instances = await prom!.api<string[]>('label/instance/values', { 'match[]': 'layerdu_scan_success' });
+    assert.deepEqual(instances.sort(), [overlayInstance, vfsInstance].sort());
+    const images = await prom!.api<string[]>('label/image/values', { 'match[]': `layerdu_image_bytes{instance=~"${overlayInstance}"}` });
+    for (const tag of ['base:latest', 'shared-a:latest', 'shared-b:latest', 'waste:latest']) assert.ok(images.includes(tag), `${tag} in ${images.join(', ')}`);
+  });
+
+  it('every query of every dashboard panel returns at least one series, for the overlay2 host and for all hosts', async () => {
+    const files = (await readdir(DASHBOARDS)).filter((f) => f.endsWith('.json')).sort();
+    assert.ok(files.length >= 2, files.join());
+    const empty: string[] = [];
+    let panels = 0;
+    let queries = 0;
+    for (const file of files) {
+      const dashboard = JSON.parse(await readFile(path.join(DASHBOARDS, file), 'utf8')) as Parameters<typeof panelQueries>[0];
+      const qs = panelQueries(dashboard);
+      panels += new Set(qs.map((q) => q.panelId)).size;
+      for (const instance of [overlayInstance, '.*']) {
+        for (const q of qs) {
+          queries++;
+          const expr = substitute(q.expr, { instance, image: 'shared-a:latest' });
+          const result = q.instant ? await prom!.query(expr) : await prom!.queryRange(expr, 60, 1);
+          if (result.length === 0) empty.push(`${file} #${q.panelId} "${q.panelTitle}" ${q.refId} (instance ${instance}): ${expr}`);
+        }
+      }
+    }
+    process.stdout.write(`      ${files.length} dashboards, ${panels} panels, ${queries} queries run (each for the overlay2 host and for all hosts), ${queries - empty.length} non-empty\n`);
+    assert.deepEqual(empty, [], `queries without a series:\n${empty.join('\n')}`);
+  });
+
+  it('the drill-down joins the sharing graph: shared-a holds base and mid, shared with shared-b', async () => {
+    const dashboard = JSON.parse(await readFile(path.join(DASHBOARDS, 'layerdu-image.json'), 'utf8')) as Parameters<typeof panelQueries>[0];
+    const byTitle = (t: string, ref = 'A') => panelQueries(dashboard).find((q) => q.panelTitle === t && q.refId === ref)!;
+    const vars = { instance: overlayInstance, image: 'shared-a:latest' };
+    const layers = await prom!.query(substitute(byTitle('Layers, bottom first', 'B').expr, vars));
+    const holders = layers.map((s) => [Number(s.metric.position), Number(s.value![1])]).sort((a, b) => a[0]! - b[0]!);
+    // base (in all 4 images), mid (shared-a and shared-b), a.txt (shared-a only)
+    assert.deepEqual(holders, [[0, 4], [1, 2], [2, 1]]);
+    const sharing = await prom!.query(substitute(byTitle('Images sharing layers with $image').expr, vars));
+    const names = sharing.map((s) => s.metric.image).sort();
+    assert.deepEqual(names, ['base:latest', 'shared-b:latest', 'waste:latest']);
+    const common = Object.fromEntries(sharing.map((s) => [s.metric.image, Number(s.value![1])]));
+    assert.ok(common['shared-b:latest']! > common['base:latest']! + MiB * 0.9, 'shared-b shares the 1 MiB middle layer too');
+    assert.equal(common['waste:latest'], common['base:latest']);
+  });
+
+  it('raises the vfs-fallback and d_type alerts for the vfs host only, and the orphan alert (test threshold) for the overlay2 host', async () => {
+    const want = [
+      { alertname: 'LayerduVfsFallback', instance: vfsInstance },
+      { alertname: 'LayerduDtypeUnsupported', instance: vfsInstance },
+      { alertname: 'LayerduOrphanedLayers', instance: overlayInstance },
+    ];
+    let alerts: PromAlert[] = [];
+    const deadline = Date.now() + 30_000;
+    const found = (a: { alertname: string; instance: string }) =>
+      alerts.find((x) => x.labels.alertname === a.alertname && x.labels.instance === a.instance && (x.state === 'pending' || x.state === 'firing'));
+    for (;;) {
+      alerts = await prom!.alerts();
+      if (want.every(found)) break;
+      if (Date.now() > deadline) break;
+      await sleep(500);
+    }
+    process.stdout.write(`      alerts: ${alerts.map((a) => `${a.labels.alertname}{instance="${a.labels.instance}"} ${a.state}`).join(', ') || 'none'}\n`);
+    for (const w of want) assert.ok(found(w), `${w.alertname} for ${w.instance} is not pending or firing`);
+    const vfsAlert = found(want[0]!)!;
+    assert.equal(vfsAlert.labels.severity, 'warning');
+    assert.match(vfsAlert.annotations.summary ?? '', new RegExp(`Docker on ${vfsInstance.replace(/\./g, '\\.')} fell back to the vfs storage driver`));
+    for (const a of alerts) {
+      if (a.labels.instance === overlayInstance) assert.ok(!['LayerduVfsFallback', 'LayerduDtypeUnsupported'].includes(a.labels.alertname!), `${a.labels.alertname} on overlay2`);
+      // both daemons answer, scans are fresh, and the disk is not filling at 24 h scale in a minute
+      assert.ok(!['LayerduDockerApiDown', 'LayerduScanStale'].includes(a.labels.alertname!), `${a.labels.alertname} on ${a.labels.instance}`);
+    }
+  });
+
+  it('dot -Tpng renders --report --format dot of both hosts without a warning', async function () {
+    assert.ok(existsSync(DOT), `${DOT} not found (apt-get install -y graphviz)`);
+    for (const d of [overlay!, vfs!]) {
+      const r = await runReport(['--format', 'dot', '--docker-root', d.root, '--docker-host', d.host]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^digraph layerdu \{$/m);
+      const json = await runReport<Report>(['--format', 'json', '--docker-root', d.root, '--docker-host', d.host]);
+      for (const i of json.json!.images) assert.ok(r.stdout.includes(`"image:${i.id.replace(/^sha256:/, '')}"`), `${i.tags.join()} is drawn`);
+      const png = spawnSync(DOT, ['-Tpng'], { input: r.stdout, maxBuffer: 64 * MiB });
+      assert.equal(png.status, 0, png.stderr.toString());
+      assert.equal(png.stderr.toString(), '', 'no warning from dot');
+      assert.deepEqual([...png.stdout.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG');
+      // LDU_SHARING_GRAPH=docs/sharing-graph.png keeps the overlay2 host's picture (the README's)
+      if (d === overlay && process.env.LDU_SHARING_GRAPH) await writeFile(path.resolve(REPO_ROOT, process.env.LDU_SHARING_GRAPH), png.stdout);
+    }
+  });
+});
