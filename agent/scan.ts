@@ -124,7 +124,8 @@ export async function scan(opts: ScanOptions): Promise<Report> {
   try {
     await fsp.readdir(root);
   } catch (e) {
-    throw new ScanAbort(`cannot read docker root ${root}: ${describeError(e)}`, 1);
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory (is Docker installed here? --docker-root names another)' : describeError(e);
+    throw new ScanAbort(`cannot read docker root ${root}: ${why}`, 1);
   }
   const errors: ScanError[] = [];
   const runs: CollectorRun[] = [];
