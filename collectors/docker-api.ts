@@ -1,6 +1,5 @@
 // The Docker Engine API, through dockerode: GET requests only, each with a deadline, because a
 // hung daemon is common exactly when the disk is full.
-import Docker from 'dockerode';
 import type { ApiFacts } from './facts.js';
 
 export interface DockerEndpoint {
@@ -36,6 +35,8 @@ function deadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 export async function readDockerApi(url: string, timeoutMs = 10_000): Promise<ApiFacts> {
+  // Loaded here, not at start: the import is slow and overlaps the disk walk this way.
+  const { default: Docker } = await import('dockerode');
   const docker = new Docker({ ...parseDockerHost(url), timeout: timeoutMs });
   const [info, list] = await deadline(
     Promise.all([docker.info() as Promise<Record<string, unknown>>, docker.listContainers({ all: true })]),

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { Report } from '../../agent/model/report.js';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
+import { mountExt4WithoutDType, type NoDTypeFs } from '../support/no-dtype-fs.js';
 import { findExecutable, makeBaseImage, run, startDaemon, type Daemon } from '../support/dockerd.js';
 import { buildClassic } from '../support/fixture-host.js';
 import { REPO_ROOT, runReport } from '../support/oracles.js';
@@ -65,9 +66,7 @@ describe('Prometheus: dashboards and alerts against real agents', function () {
   let overlay: Daemon | null = null;
   let vfs: Daemon | null = null;
   let work = '';
-  let img = '';
-  let mnt = '';
-  let mounted = false;
+  let fs: NoDTypeFs | null = null;
   const agents: AgentProcess[] = [];
   let prom: PromServer | null = null;
   let overlayInstance = '';
@@ -100,15 +99,9 @@ describe('Prometheus: dashboards and alerts against real agents', function () {
       await writeFile(path.join(leaked, 'junk.bin'), randomBytes(LEAKED_BYTES));
     };
     const buildVfs = async () => {
-      img = path.join(work, 'nofiletype.img');
-      mnt = path.join(work, 'mnt');
-      await mkdir(mnt);
-      await run('truncate', ['-s', '512M', img]);
-      await run('mkfs.ext4', ['-q', '-F', '-O', '^filetype', img]);
-      await run('mount', ['-o', 'loop', img, mnt]);
-      mounted = true;
+      fs = await mountExt4WithoutDType(work, '512M');
       // No storage driver named: the daemon picks one itself and, without d_type, falls back to vfs.
-      const d = await startDaemon({ dataRoot: path.join(mnt, 'docker'), extraArgs: ['--storage-driver', ''] });
+      const d = await startDaemon({ dataRoot: path.join(fs.mountpoint, 'docker'), extraArgs: ['--storage-driver', ''] });
       vfs = d;
       await makeBaseImage(d, 'base:latest');
     };
@@ -156,16 +149,7 @@ describe('Prometheus: dashboards and alerts against real agents', function () {
     for (const a of agents) await attempt(() => a.stop());
     if (overlay) await attempt(() => overlay!.stop());
     if (vfs) await attempt(() => vfs!.stop());
-    if (mounted) await attempt(() => run('umount', [mnt]).catch(() => run('umount', ['-l', mnt])));
-    if (img) {
-      await attempt(async () => {
-        const attached = await run('losetup', ['-j', img]);
-        for (const line of attached.split('\n')) {
-          const dev = line.split(':')[0];
-          if (dev) await run('losetup', ['-d', dev]).catch(() => undefined);
-        }
-      });
-    }
+    if (fs) await attempt(() => fs!.unmount());
     if (work) await attempt(() => rm(work, { recursive: true, force: true }));
     if (problems.length > 0) throw problems[0];
   });

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Report } from '../../agent/model/report.js';
+import { mountExt4WithoutDType, type NoDTypeFs } from '../support/no-dtype-fs.js';
 import { findExecutable, makeBaseImage, run, startDaemon, type Daemon } from '../support/dockerd.js';
 import { buildClassic } from '../support/fixture-host.js';
 import { duB1, runReport, type ReportRun } from '../support/oracles.js';
@@ -39,9 +40,7 @@ function near(actual: number, expected: number, slack: number, what: string): vo
 describe('storage-driver truth: vfs fallback on ext4 without d_type', function () {
   this.timeout(600_000);
   let work = '';
-  let img = '';
-  let mnt = '';
-  let mounted = false;
+  let fs: NoDTypeFs | null = null;
   let d: Daemon | null = null;
   let root = '';
   let withApi: Report;
@@ -53,15 +52,9 @@ describe('storage-driver truth: vfs fallback on ext4 without d_type', function (
       if (!findExecutable(tool)) this.skip();
     }
     work = await mkdtemp('/tmp/ldu-vfs-');
-    img = path.join(work, 'nofiletype.img');
-    mnt = path.join(work, 'mnt');
-    await mkdir(mnt);
-    await run('truncate', ['-s', '1G', img]);
-    await run('mkfs.ext4', ['-q', '-F', '-O', '^filetype', img]);
-    await run('mount', ['-o', 'loop', img, mnt]);
-    mounted = true;
+    fs = await mountExt4WithoutDType(work, '1G');
     // No --storage-driver: the daemon picks one itself, as a stock install does.
-    d = await startDaemon({ dataRoot: path.join(mnt, 'docker'), extraArgs: ['--storage-driver', ''] });
+    d = await startDaemon({ dataRoot: path.join(fs.mountpoint, 'docker'), extraArgs: ['--storage-driver', ''] });
     root = d.root;
     await makeBaseImage(d, 'base:latest');
     await buildClassic(d, tags[0]!, 'FROM base:latest\nRUN head -c 3145728 /dev/urandom > /a.bin\n');
@@ -81,17 +74,7 @@ describe('storage-driver truth: vfs fallback on ext4 without d_type', function (
       }
     };
     if (d) await attempt(() => d!.stop());
-    if (mounted) await attempt(() => run('umount', [mnt]).catch(() => run('umount', ['-l', mnt])));
-    if (img) {
-      // mount -o loop sets autoclear; detach whatever is still attached all the same.
-      await attempt(async () => {
-        const attached = await run('losetup', ['-j', img]);
-        for (const line of attached.split('\n')) {
-          const dev = line.split(':')[0];
-          if (dev) await run('losetup', ['-d', dev]).catch(() => undefined);
-        }
-      });
-    }
+    if (fs) await attempt(() => fs!.unmount());
     if (work) await attempt(() => rm(work, { recursive: true, force: true }));
     if (problems.length > 0) throw problems[0];
   });
@@ -110,7 +93,7 @@ describe('storage-driver truth: vfs fallback on ext4 without d_type', function (
     assert.equal(drv.vfsFallback, true);
     assert.match(drv.reason, /d_type/);
     assert.match(drv.reason, /ext4 on \/dev\/loop\d+ \(mounted at [^)]+\) lacks d_type \(the filetype feature/);
-    assert.ok(drv.reason.includes(`(mounted at ${mnt})`), drv.reason);
+    assert.ok(drv.reason.includes(`(mounted at ${fs!.mountpoint})`), drv.reason);
     assert.equal(typeof drv.vfsDuplicateBytes, 'number');
   });
 

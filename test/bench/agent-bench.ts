@@ -1,0 +1,141 @@
+// Agent mode: the first scan (every layer walked) against the next scan of the unchanged host
+// (committed layers reused), and how /metrics answers while the first scan runs.
+import { readFileSync } from 'node:fs';
+import { get, parseExposition, startAgent, value, type AgentProcess } from '../support/agent-process.js';
+import { quantile } from './measure.js';
+
+export interface LatencySample {
+  /** ms since the agent was spawned */
+  at: number;
+  ms: number;
+}
+
+export interface AgentResult {
+  firstScanSeconds: number;
+  secondScanSeconds: number;
+  secondLayersWalked: number;
+  secondLayersReused: number;
+  firstLayersWalked: number;
+  /** /metrics answers whose request started and ended while /healthz said `scanning: true`. */
+  duringScan: { samples: number; maxMs: number | null; p99Ms: number | null; p50Ms: number | null };
+  /** Every /metrics answer before the first scan finished. */
+  allSamples: number;
+  /** The span over which /healthz saw the first scan running, ms since spawn. */
+  scanningSeen: { from: number; to: number } | null;
+  healthPolls: number;
+  /** Agent's peak RSS over both scans (VmHWM), bytes; and its RSS after them. */
+  peakRss: number | null;
+  rssAfter: number | null;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function procStatus(pid: number, field: string): number | null {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+const LAST_SCAN = /^layerdu_last_scan_timestamp_seconds (\S+)$/m;
+
+export async function benchAgent(opts: {
+  dockerRoot: string;
+  dockerHost: string;
+  log: (m: string) => void;
+  /** Give up on a scan after this long. */
+  timeoutMs: number;
+  intervalMs?: number;
+}): Promise<AgentResult> {
+  const interval = opts.intervalMs ?? 20;
+  const t0 = performance.now();
+  const since = () => performance.now() - t0;
+  const agent: AgentProcess = await startAgent([
+    '--docker-root', opts.dockerRoot,
+    '--docker-host', opts.dockerHost,
+    '--scan.schedule', '*/5 * * * * *',
+  ]);
+  try {
+    const samples: LatencySample[] = [];
+    const health: { start: number; end: number; scanning: boolean }[] = [];
+    let firstBody: string | null = null;
+    let failure: Error | null = null;
+    const deadline = Date.now() + opts.timeoutMs;
+
+    const metricsLoop = async () => {
+      while (firstBody === null && failure === null) {
+        if (Date.now() > deadline) {
+          failure = new Error(`first scan not finished within ${opts.timeoutMs} ms; stderr: ${agent.stderr()}`);
+          break;
+        }
+        if (agent.child.exitCode !== null) {
+          failure = new Error(`agent exited ${agent.child.exitCode}: ${agent.stderr()}`);
+          break;
+        }
+        const at = since();
+        const r = await get(`${agent.url}/metrics`).catch(() => null);
+        if (r?.status === 200) {
+          samples.push({ at, ms: r.ms });
+          // prom-client shows an unset gauge as 0: a scan finished once the timestamp is set.
+          if (Number(LAST_SCAN.exec(r.body)?.[1] ?? 0) > 0) firstBody = r.body;
+        }
+        await sleep(Math.max(0, interval - (since() - at)));
+      }
+    };
+    const healthLoop = async () => {
+      while (firstBody === null && failure === null) {
+        const start = since();
+        const r = await get(`${agent.url}/healthz`).catch(() => null);
+        if (r?.status === 200) {
+          const h = JSON.parse(r.body) as { scanning?: boolean };
+          health.push({ start, end: since(), scanning: h.scanning === true });
+        }
+        await sleep(100);
+      }
+    };
+    opts.log('agent: sampling /metrics every 20 ms during the first scan');
+    await Promise.all([metricsLoop(), healthLoop()]);
+    if (failure) throw failure;
+    const first = parseExposition(firstBody!);
+    const firstTs = value(first, 'layerdu_last_scan_timestamp_seconds');
+    const firstScanSeconds = value(first, 'layerdu_scan_duration_seconds');
+    opts.log(`agent: first scan ${firstScanSeconds.toFixed(3)} s; waiting for the next one`);
+
+    const secondBody = await agent.scrapeAfter(firstTs, opts.timeoutMs);
+    const second = parseExposition(secondBody);
+    const secondScanSeconds = value(second, 'layerdu_scan_duration_seconds');
+    opts.log(`agent: second scan ${secondScanSeconds.toFixed(3)} s`);
+
+    // The first scan runs from spawn until its metrics appear; /healthz says when it was seen.
+    const scanning = health.filter((h) => h.scanning);
+    // Conservatively: by the end of the first such answer the scan had begun, and at the start of
+    // the last one it had not yet ended (the first scan runs without a break from spawn on).
+    const scanningSeen = scanning.length ? { from: scanning[0]!.end, to: scanning[scanning.length - 1]!.start } : null;
+    const during = scanningSeen ? samples.filter((s) => s.at >= scanningSeen.from && s.at + s.ms <= scanningSeen.to).map((s) => s.ms) : [];
+    const pid = agent.child.pid!;
+    return {
+      firstScanSeconds,
+      secondScanSeconds,
+      firstLayersWalked: value(first, 'layerdu_scan_layers_walked'),
+      secondLayersWalked: value(second, 'layerdu_scan_layers_walked'),
+      secondLayersReused: value(second, 'layerdu_scan_layers_reused'),
+      duringScan: {
+        samples: during.length,
+        maxMs: during.length ? Math.max(...during) : null,
+        p99Ms: during.length ? quantile(during, 0.99) : null,
+        p50Ms: during.length ? quantile(during, 0.5) : null,
+      },
+      allSamples: samples.length,
+      scanningSeen,
+      healthPolls: health.length,
+      peakRss: procStatus(pid, 'VmHWM'),
+      rssAfter: procStatus(pid, 'VmRSS'),
+    };
+  } finally {
+    await agent.stop();
+  }
+}

@@ -1,0 +1,111 @@
+// Timing one command: wall time from spawn to exit, peak RSS from GNU time's %M (in KiB).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+
+const GNU_TIME = '/usr/bin/time';
+
+export interface Timed {
+  ms: number;
+  /** Peak resident set of the command, bytes; null without GNU time. */
+  maxRss: number | null;
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Series {
+  /** Every timed run (the warm-up excluded). */
+  runs: Timed[];
+  medianMs: number;
+  medianRss: number | null;
+  maxRss: number | null;
+}
+
+let gnuTime: boolean | null = null;
+
+/** Whether GNU time works here; installs it with apt-get when missing and we are root. */
+export function haveGnuTime(log: (m: string) => void): boolean {
+  if (gnuTime !== null) return gnuTime;
+  const works = () => existsSync(GNU_TIME) && spawnSync(GNU_TIME, ['-f', '%M', 'true'], { stdio: 'ignore' }).status === 0;
+  if (!works() && process.getuid?.() === 0) {
+    log('GNU time missing: apt-get install -y time');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    spawnSync('apt-get', ['install', '-y', 'time'], { env, stdio: ['ignore', 2, 2] });
+  }
+  gnuTime = works();
+  if (!gnuTime) log('GNU time unavailable: peak RSS will not be measured');
+  return gnuTime;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** The q-quantile (0..1) by nearest rank. */
+export function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
+}
+
+export async function timeCommand(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<Timed> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'ldu-bench-time-'));
+  const rssFile = path.join(dir, 'rss');
+  const [file, argv] = gnuTime ? [GNU_TIME, ['-f', '%M', '-o', rssFile, cmd, ...args]] : [cmd, args];
+  try {
+    const start = performance.now();
+    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(file, argv, { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout.on('data', (b: Buffer) => out.push(b));
+      child.stderr.on('data', (b: Buffer) => err.push(b));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+    });
+    const ms = performance.now() - start;
+    let maxRss: number | null = null;
+    if (gnuTime) {
+      // GNU time writes "Command exited with non-zero status N" before the format on failure.
+      const lines = (await readFile(rssFile, 'utf8').catch(() => '')).trim().split('\n');
+      const kib = Number(lines[lines.length - 1]);
+      if (Number.isFinite(kib) && kib > 0) maxRss = kib * 1024;
+    }
+    return { ms, maxRss, ...result };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Runs the command once to warm the page cache (and the command's own caches), then `n` times,
+ * timed. Every run must exit 0 (`check` may reject its output too).
+ */
+export async function series(
+  label: string,
+  n: number,
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; log: (m: string) => void; check?: (t: Timed) => void },
+): Promise<Series> {
+  const runs: Timed[] = [];
+  for (let i = 0; i <= n; i++) {
+    const t = await timeCommand(cmd, args, opts);
+    if (t.code !== 0) throw new Error(`${label}: ${cmd} ${args.join(' ')} exited ${t.code}: ${t.stderr.trim().slice(-2000)}`);
+    opts.check?.(t);
+    const rss = t.maxRss === null ? '' : `, peak RSS ${(t.maxRss / 2 ** 20).toFixed(1)} MiB`;
+    opts.log(`${label}: ${i === 0 ? 'warm-up' : `run ${i}/${n}`} ${(t.ms / 1000).toFixed(3)} s${rss}`);
+    if (i > 0) runs.push(t);
+  }
+  const rss = runs.map((r) => r.maxRss).filter((x): x is number => x !== null);
+  return {
+    runs,
+    medianMs: median(runs.map((r) => r.ms)),
+    medianRss: rss.length === runs.length ? median(rss) : null,
+    maxRss: rss.length === runs.length ? Math.max(...rss) : null,
+  };
+}
