@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { readBuildCacheIds } from '../collectors/buildkit.js';
 import { readContainers } from '../collectors/containers.js';
 import { readDockerApi } from '../collectors/docker-api.js';
-import type { ApiFacts, Bytes, DriverDirRole, DriverFact, LayerIndex, ScanError } from '../collectors/facts.js';
+import type { ApiFacts, Bytes, DriverDirRole, DriverFact, LayerFact, LayerIndex, ScanError } from '../collectors/facts.js';
 import { readFilesystemUsage } from '../collectors/host-fs.js';
 import { readImages } from '../collectors/image-metadata.js';
 import { readLayers, readMounts } from '../collectors/layer-metadata.js';
@@ -16,7 +16,7 @@ import {
 } from '../collectors/storage.js';
 import { chooseDriver, driverVerdict, type DriverCandidate, type DriverEvidence } from '../collectors/storage-driver.js';
 import { readVolumes } from '../collectors/volumes.js';
-import { walkTree } from '../collectors/walk-pool.js';
+import { walkerCount, walkTree, warmWalkers } from '../collectors/walk-pool.js';
 import { buildReport } from './model/build-report.js';
 import { classifyDirs } from './model/graph.js';
 import type { CollectorRun, Report } from './model/report.js';
@@ -26,7 +26,7 @@ export interface ScanOptions {
   dockerRoot: string;
   dockerHost: string;
   apiTimeoutMs?: number;
-  /** How many layer directories are walked at once. */
+  /** How many layer directories are walked at once (default: one per walker process). */
   walkers?: number;
   /** Walks of committed image layers, kept between scans by the agent; they never change. */
   layerCache?: LayerCache;
@@ -89,6 +89,16 @@ async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<voi
   await Promise.all(runners);
 }
 
+/**
+ * Walk order: the biggest image layers first (by their layerdb size, the best guess before a
+ * walk), so the walkers finish together instead of one walking a big layer alone at the end.
+ */
+function longestFirst(roles: Map<string, DriverDirRole>, layers: LayerFact[]): Array<[string, DriverDirRole]> {
+  const size = new Map(layers.filter((l) => l.cacheId).map((l) => [l.cacheId!, l.size ?? 0]));
+  const weight = ([id, role]: [string, DriverDirRole]) => (role === 'image-layer' ? (size.get(id) ?? 0) : -1);
+  return [...roles].sort((a, b) => weight(b) - weight(a));
+}
+
 /** Runs one collector, timing it; it succeeded when it threw nothing and reported no problem. */
 function timer(errors: ScanError[], runs: CollectorRun[]) {
   return async <T>(name: string, work: () => Promise<T>): Promise<T> => {
@@ -131,17 +141,22 @@ export async function scan(opts: ScanOptions): Promise<Report> {
   const runs: CollectorRun[] = [];
   const timed = timer(errors, runs);
 
-  // The API answers beside the disk work and is awaited last: a hung daemon delays nothing.
-  const apiPromise = timed('docker-api', () =>
-    readDockerApi(opts.dockerHost, opts.apiTimeoutMs).catch((e: unknown) => {
-      errors.push({ source: 'docker-api', path: opts.dockerHost, message: `unreachable, figures come from disk alone: ${describeError(e)}` });
-      return null;
-    }),
-  );
+  // Walker processes start now, so their start-up overlaps the metadata reads.
+  warmWalkers();
+  // The API answers beside the disk work and is awaited last: a hung daemon delays nothing. It
+  // starts once the walks are under way, as loading its client is itself work for this thread.
+  let apiPromise: Promise<ApiFacts | null> | null = null;
+  const startApi = () =>
+    (apiPromise ??= timed('docker-api', () =>
+      readDockerApi(opts.dockerHost, opts.apiTimeoutMs).catch((e: unknown) => {
+        errors.push({ source: 'docker-api', path: opts.dockerHost, message: `unreachable, figures come from disk alone: ${describeError(e)}` });
+        return null;
+      }),
+    ));
   const withApi = (e: DriverEvidence, api: ApiFacts | null): DriverEvidence => ({ ...e, apiDriver: api?.driver ?? null, apiStatus: api?.driverStatus ?? [] });
   let evidence = await timed('storage-driver', () => detectDriver(root, errors));
   // Only when the disk shows no driver at all does the choice wait for the API.
-  if (chooseDriver(evidence).source !== 'disk') evidence = withApi(evidence, await apiPromise);
+  if (chooseDriver(evidence).source !== 'disk') evidence = withApi(evidence, await startApi());
   const driver = chooseDriver(evidence).name;
   const backend = driver ? backendFor(root, driver) : null;
   const imageDir = join(root, 'image', driver ?? 'overlay2');
@@ -211,17 +226,19 @@ export async function scan(opts: ScanOptions): Promise<Report> {
     }
     const roles = classifyDirs(ids, layers, mounts, buildkit.ids);
     let done = 0;
-    await pool([...roles], opts.walkers ?? 2, async ([id, role]) => {
+    const walks = pool(longestFirst(roles, layers), opts.walkers ?? walkerCount(), async ([id, role]) => {
       try {
         await measure(id, role);
       } finally {
         opts.onProgress?.(++done, roles.size);
       }
     });
+    startApi();
+    await walks;
     if (cache) for (const k of cache.keys()) if (!liveKeys.has(k)) cache.delete(k);
   });
 
-  const api = await apiPromise;
+  const api = await startApi();
   evidence = withApi(evidence, api);
   const facts: ScanFacts = {
     dockerRoot: root,

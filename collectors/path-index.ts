@@ -18,8 +18,8 @@ export interface PathIndex {
   apparent: Float64Array;
   /** Inode number of a non-directory with more than one link, else 0. */
   inos: Float64Array;
-  /** Entry numbers ordered by hash, for lookups by binary search. */
-  order: Int32Array;
+  /** Open-addressing hash table: entry number + 1 by slot, 0 for an empty slot. */
+  table: Int32Array;
 }
 
 export const ROOT_HASH = 0;
@@ -97,9 +97,6 @@ export class PathIndexBuilder {
   finish(): PathIndex {
     const n = this.n;
     const hashes = this.hashes.slice(0, n);
-    const order = new Int32Array(n);
-    for (let i = 0; i < n; i++) order[i] = i;
-    order.sort((x, y) => hashes[x]! - hashes[y]!);
     return {
       count: n,
       hashes,
@@ -108,24 +105,37 @@ export class PathIndexBuilder {
       disk: this.disk.slice(0, n),
       apparent: this.apparent.slice(0, n),
       inos: this.inos.slice(0, n),
-      order,
+      table: buildTable(hashes),
     };
   }
 }
 
+// Both FNV lanes fold into the slot, so tables past 2^21 slots still spread evenly.
+const slotOf = (hash: number, mask: number) => ((hash % TWO_21) ^ Math.floor(hash / TWO_21)) & mask;
+
+/** Twice as many slots as entries keeps probe runs short; 4 bytes a slot. */
+function buildTable(hashes: Float64Array): Int32Array {
+  let size = 16;
+  while (size < hashes.length * 2) size *= 2;
+  const table = new Int32Array(size);
+  const mask = size - 1;
+  for (let i = 0; i < hashes.length; i++) {
+    let slot = slotOf(hashes[i]!, mask);
+    while (table[slot] !== 0) slot = (slot + 1) & mask;
+    table[slot] = i + 1;
+  }
+  return table;
+}
+
 /** The entry number of the path with this hash, or -1. */
 export function find(index: PathIndex, hash: number): number {
-  const { order, hashes } = index;
-  let lo = 0;
-  let hi = order.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const h = hashes[order[mid]!]!;
-    if (h === hash) return order[mid]!;
-    if (h < hash) lo = mid + 1;
-    else hi = mid - 1;
+  const { table, hashes } = index;
+  const mask = table.length - 1;
+  for (let slot = slotOf(hash, mask); ; slot = (slot + 1) & mask) {
+    const e = table[slot]!;
+    if (e === 0) return -1;
+    if (hashes[e - 1] === hash) return e - 1;
   }
-  return -1;
 }
 
 export function entryOf(index: PathIndex, i: number): IndexEntry {

@@ -1,8 +1,10 @@
-// Walker threads: trees are walked with synchronous system calls (much cheaper per file than
-// promises) on a few worker threads, so the main thread keeps answering /metrics during a scan.
-// Bounded: one walk per thread at a time, and no more threads than cores (at most 4).
+// Walker processes: trees are walked with synchronous system calls (much cheaper per file than
+// promises) in a few child processes, so the main thread keeps answering /metrics during a scan.
+// Processes rather than threads because a walker enters each directory (chdir), as du does.
+// Bounded: one walk per process at a time, and no more processes than cores (at most 4).
+import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
 import type { ScanError } from './facts.js';
 import { walkTreeSync, type WalkOptions, type WalkOutcome } from './walk.js';
 
@@ -22,8 +24,8 @@ interface Pending {
 }
 
 class WalkPool {
-  private readonly idle: Worker[] = [];
-  private readonly busy = new Map<Worker, Pending>();
+  private readonly idle: ChildProcess[] = [];
+  private readonly busy = new Map<ChildProcess, Pending>();
   private readonly queue: Pending[] = [];
   private nextId = 1;
   private workers = 0;
@@ -37,8 +39,13 @@ class WalkPool {
     });
   }
 
-  private spawn(): Worker {
-    const w = new Worker(new URL('./walk-worker.js', import.meta.url));
+  private spawn(): ChildProcess {
+    const w = fork(fileURLToPath(new URL('./walk-child.js', import.meta.url)), [], {
+      // Typed arrays (the path index) cross intact with the structured-clone serializer.
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      execArgv: [],
+    });
     this.workers += 1;
     w.on('message', (reply: WalkReply) => {
       const p = this.busy.get(w);
@@ -48,18 +55,40 @@ class WalkPool {
         else p.reject(new Error(reply.error));
       }
       this.idle.push(w);
-      // An idle thread must not keep a one-off `--report` alive.
-      w.unref();
+      // An idle walker must not keep a one-off `--report` alive.
+      this.setRef(w, false);
       this.pump();
     });
-    w.on('error', (e) => {
+    w.once('exit', (code, signal) => {
+      this.workers -= 1;
+      const i = this.idle.indexOf(w);
+      if (i >= 0) this.idle.splice(i, 1);
       const p = this.busy.get(w);
       this.busy.delete(w);
-      this.workers -= 1;
-      p?.reject(e);
+      p?.reject(new Error(`walker process exited (${signal ?? code})`));
       this.pump();
     });
+    w.on('error', () => undefined); // 'exit' follows and settles the walk
     return w;
+  }
+
+  private setRef(w: ChildProcess, on: boolean): void {
+    const channel = w.channel as { ref(): void; unref(): void } | undefined;
+    if (on) {
+      w.ref();
+      channel?.ref();
+    } else {
+      w.unref();
+      channel?.unref();
+    }
+  }
+
+  warm(): void {
+    while (this.workers < this.size) {
+      const w = this.spawn();
+      this.idle.push(w);
+      this.setRef(w, false);
+    }
   }
 
   private pump(): void {
@@ -67,21 +96,27 @@ class WalkPool {
       const w = this.idle.pop() ?? (this.workers < this.size ? this.spawn() : null);
       if (!w) return;
       const p = this.queue.shift()!;
-      w.ref();
+      this.setRef(w, true);
       this.busy.set(w, p);
-      w.postMessage(p.job);
+      w.send(p.job);
     }
   }
 }
 
 let pool: WalkPool | null = null;
 
-export function walkerThreads(): number {
+export function walkerCount(): number {
   return Math.max(1, Math.min(4, availableParallelism()));
 }
 
+/** Starts the walker processes ahead of the first walk, so their start-up overlaps other work. */
+export function warmWalkers(): void {
+  pool ??= new WalkPool(walkerCount());
+  pool.warm();
+}
+
 /**
- * Walks a tree on a walker thread; problems go to `errors` and the walk always completes. With a
+ * Walks a tree in a walker process; problems go to `errors` and the walk always completes. With a
  * custom `fs` (tests) the walk runs inline.
  */
 export async function walkTree(root: string, opts: WalkOptions & { errors: ScanError[] }): Promise<Omit<WalkOutcome, 'errors'>> {
@@ -89,11 +124,11 @@ export async function walkTree(root: string, opts: WalkOptions & { errors: ScanE
   if (opts.fs) {
     outcome = walkTreeSync(root, opts);
   } else {
-    pool ??= new WalkPool(walkerThreads());
+    pool ??= new WalkPool(walkerCount());
     try {
       outcome = await pool.run(root, opts);
     } catch (e) {
-      opts.errors.push({ source: opts.source, path: root, message: `walker thread failed: ${(e as Error).message}` });
+      opts.errors.push({ source: opts.source, path: root, message: `walker failed: ${(e as Error).message}` });
       return { size: { disk: 0, apparent: 0, entries: 0 }, index: null };
     }
   }

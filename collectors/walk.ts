@@ -4,7 +4,7 @@
 // cAdvisor's rules: st_blocks*512 for disk bytes, every inode once (hardlinks), never cross into
 // another device (a running container's `merged/` or `mounts/shm`), a file that vanishes between
 // readdir and lstat is normal churn on a live host. The walk itself is synchronous system calls,
-// the fastest Node has, and runs on walker threads (walk-pool.ts) so the event loop stays free.
+// the fastest Node has, and runs in walker processes (walk-pool.ts) so the event loop stays free.
 import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import { getAttributeSync } from '@napi-rs/xattr';
 import type { EntryKind, ScanError, TreeSize } from './facts.js';
@@ -41,6 +41,12 @@ export interface WalkOptions {
   index?: boolean;
   source: string;
   fs?: WalkFs;
+  /**
+   * Enter each directory and look entries up by name alone, as du does with fstatat: the kernel
+   * then resolves one component instead of the whole path, about a third faster on deep layers.
+   * It changes the working directory, so only a walker process (walk-child.ts) may ask for it.
+   */
+  relative?: boolean;
 }
 
 export interface WalkOutcome {
@@ -59,6 +65,16 @@ function kindOf(st: Stats): EntryKind {
 
 function message(e: unknown): string {
   return (e as NodeJS.ErrnoException)?.code === 'ENOENT' ? 'vanished during the walk' : describeError(e);
+}
+
+/**
+ * chdir follows symlinks: a directory swapped for a link between lstat and chdir would lead the
+ * walk out of the tree. Entering is only trusted when `.` is still the inode that was listed.
+ */
+function enter(dir: string, dev: number, ino: number): void {
+  process.chdir(dir);
+  const here = lstatSync('.');
+  if (here.dev !== dev || here.ino !== ino) throw Object.assign(new Error('replaced during the walk'), { code: 'ENOENT' });
 }
 
 export function walkTreeSync(root: string, opts: WalkOptions): WalkOutcome {
@@ -104,13 +120,17 @@ export function walkTreeSync(root: string, opts: WalkOptions): WalkOutcome {
 
   if (count(root, rootStat, ROOT_HASH, -1, true) === -2) return { size, index: builder?.finish() ?? null, errors };
 
+  const relative = opts.relative === true;
   // Depth-first over an explicit stack: no recursion limit on deep trees.
-  const stack: Array<{ path: string; hash: number; entry: number }> = [{ path: root, hash: ROOT_HASH, entry: -1 }];
+  const stack: Array<{ path: string; hash: number; entry: number; ino: number }> = [
+    { path: root, hash: ROOT_HASH, entry: -1, ino: rootStat.ino },
+  ];
   while (stack.length > 0) {
     const dir = stack.pop()!;
     let names: string[];
     try {
-      names = fs.readdir(dir.path);
+      if (relative) enter(dir.path, dev, dir.ino);
+      names = relative ? readdirSync('.') : fs.readdir(dir.path);
     } catch (e) {
       report(dir.path, e);
       continue;
@@ -119,14 +139,14 @@ export function walkTreeSync(root: string, opts: WalkOptions): WalkOutcome {
       const path = `${dir.path}/${name}`;
       let st: Stats;
       try {
-        st = fs.lstat(path);
+        st = relative ? lstatSync(name) : fs.lstat(path);
       } catch (e) {
         report(path, e);
         continue;
       }
       const hash = builder ? childHash(dir.hash, name) : 0;
       const entry = count(path, st, hash, dir.entry, false);
-      if (entry !== -2) stack.push({ path, hash, entry });
+      if (entry !== -2) stack.push({ path, hash, entry, ino: st.ino });
     }
   }
   return { size, index: builder?.finish() ?? null, errors };

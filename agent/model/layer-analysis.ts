@@ -4,6 +4,7 @@
 // changes.
 import type { Bytes, LayerIndex } from '../../collectors/facts.js';
 import { find, KIND } from '../../collectors/path-index.js';
+import { HashSet } from './hash-set.js';
 
 const isDir = (kind: number) => kind === KIND.dir || kind === KIND.opaque;
 
@@ -13,9 +14,9 @@ const isDir = (kind: number) => kind === KIND.dir || kind === KIND.opaque;
  * a non-directory at its own path.
  */
 class Masks {
-  private readonly full = new Set<number>();
-  private readonly below = new Set<number>();
-  private readonly dirs = new Set<number>();
+  private readonly full = new HashSet();
+  private readonly below = new HashSet();
+  private readonly dirs = new HashSet();
 
   hides(layer: LayerIndex, i: number): boolean {
     const h = layer.hashes[i]!;
