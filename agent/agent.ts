@@ -6,6 +6,7 @@ import type { Report } from './model/report.js';
 import { ScanLoop } from './scheduler.js';
 import { scan, type LayerCache } from './scan.js';
 import { startServer } from './server.js';
+import { warmWalkers } from '../collectors/walk-pool.js';
 import type { WebConfig } from './web-config.js';
 
 export interface AgentOptions {
@@ -22,6 +23,10 @@ export interface AgentOptions {
 const SLOW_SCAN_SECONDS = 60;
 
 export async function runAgent(opts: AgentOptions): Promise<void> {
+  // Loaded before the server listens: evaluating the client's modules holds this thread for a
+  // few hundred milliseconds, which a scrape must never wait behind.
+  await import('dockerode');
+  warmWalkers();
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   // prom-client exports these gauges with a counter's `_total` suffix, which promtool rejects.
@@ -55,6 +60,8 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     }
   });
 
+  // The first rendering pays for compiling and the first /proc reads: not a scraper's wait.
+  await registry.metrics();
   const server = await startServer({
     listen: opts.listen,
     telemetryPath: opts.telemetryPath,

@@ -17,7 +17,8 @@ import {
 import { chooseDriver, driverVerdict, type DriverCandidate, type DriverEvidence } from '../collectors/storage-driver.js';
 import { readVolumes } from '../collectors/volumes.js';
 import { walkerCount, walkTree, warmWalkers } from '../collectors/walk-pool.js';
-import { buildReport } from './model/build-report.js';
+import { buildReport, wasteJobs } from './model/build-report.js';
+import { computeWasteYielding } from './model/layer-analysis.js';
 import { classifyDirs } from './model/graph.js';
 import type { CollectorRun, Report } from './model/report.js';
 import type { DirFact, ScanFacts } from './model/scan-facts.js';
@@ -265,8 +266,14 @@ export async function scan(opts: ScanOptions): Promise<Report> {
       layersReused,
     },
   };
+  // Waste figures are worked out here, pausing between steps, so that buildReport (synchronous,
+  // pure) finds them all in the memo and a scrape never waits behind a million paths.
+  const known = new Map(opts.wasteMemo?.current ?? []);
+  for (const job of wasteJobs(facts).values()) {
+    if (job.indexes && !known.has(job.key)) known.set(job.key, await computeWasteYielding(job.indexes));
+  }
   const next = new Map<string, Bytes>();
-  if (opts.wasteMemo) facts.wasteMemo = { previous: opts.wasteMemo.current, next };
+  facts.wasteMemo = { previous: known, next };
   const report = buildReport(facts);
   if (opts.wasteMemo) opts.wasteMemo.current = next;
   return report;

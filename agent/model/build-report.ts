@@ -11,18 +11,41 @@ import type { ScanFacts } from './scan-facts.js';
 
 const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
+export interface WasteJob {
+  /** The image and its layer directories: waste depends on nothing else. */
+  key: string;
+  /** The image's layer indexes, bottom first; null when a layer was not indexed (no figure). */
+  indexes: LayerIndex[] | null;
+}
+
+/** For every listed image, what its waste figure depends on. */
+export function wasteJobs(f: ScanFacts): Map<string, WasteJob> {
+  const layerByChain = new Map(f.layers.map((l) => [l.chainId, l]));
+  const jobs = new Map<string, WasteJob>();
+  for (const img of listedImages(f.images)) {
+    const dirs = chainIds(img.diffIds).map((c) => layerByChain.get(c)?.cacheId ?? null);
+    const indexes = dirs.map((d) => (d ? f.indexes.get(d) : undefined));
+    jobs.set(img.id, {
+      key: `${img.id}:${dirs.join(',')}`,
+      indexes: indexes.every((i) => i !== undefined) ? (indexes as LayerIndex[]) : null,
+    });
+  }
+  return jobs;
+}
+
 export function buildReport(f: ScanFacts): Report {
   const layerByChain = new Map(f.layers.map((l) => [l.chainId, l]));
   const bytesOfDir = (id: string | null | undefined): Bytes => (id ? f.dirs.get(id)?.bytes : undefined) ?? ZERO;
   const indexOfDir = (id: string | null | undefined): LayerIndex | undefined => (id ? f.indexes.get(id) : undefined);
 
-  // An image's waste depends only on its layers, which never change: a memo from the last scan
-  // spares the agent re-reading every path of unchanged images.
-  const wasteOf = (imageId: string, chain: string[], indexes: LayerIndex[]): Bytes => {
-    const key = `${imageId}:${chain.map((c) => layerByChain.get(c)?.cacheId).join(',')}`;
-    const known = f.wasteMemo?.previous.get(key);
-    const w = known ?? computeWaste(indexes);
-    f.wasteMemo?.next.set(key, w);
+  // An image's waste depends only on its layers, which never change: a memo (from the last scan,
+  // or worked out by the scan without holding the event loop) spares reading every path again.
+  const jobs = wasteJobs(f);
+  const wasteOf = (imageId: string): Bytes => {
+    const job = jobs.get(imageId);
+    if (!job?.indexes) return { ...ZERO };
+    const w = f.wasteMemo?.previous.get(job.key) ?? computeWaste(job.indexes);
+    f.wasteMemo?.next.set(job.key, w);
     return w;
   };
 
@@ -43,7 +66,6 @@ export function buildReport(f: ScanFacts): Report {
     const chain = chainsOf.get(img.id) ?? [];
     const disk = { total: 0, shared: 0, unique: 0 };
     const apparent = { total: 0, shared: 0, unique: 0 };
-    const indexes: LayerIndex[] = [];
     for (const c of chain) {
       const layer = layerByChain.get(c);
       const b = bytesOfDir(layer?.cacheId);
@@ -53,8 +75,6 @@ export function buildReport(f: ScanFacts): Report {
         disk.shared += b.disk;
         apparent.shared += b.apparent;
       }
-      const idx = indexOfDir(layer?.cacheId);
-      if (idx) indexes.push(idx);
     }
     disk.unique = disk.total - disk.shared;
     apparent.unique = apparent.total - apparent.shared;
@@ -64,7 +84,7 @@ export function buildReport(f: ScanFacts): Report {
       layers: chain,
       disk,
       apparent,
-      wasted: indexes.length === chain.length ? wasteOf(img.id, chain, indexes) : { ...ZERO },
+      wasted: wasteOf(img.id),
       containers: containersOfImage.get(img.id)?.length ?? 0,
     };
   });

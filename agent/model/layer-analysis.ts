@@ -30,8 +30,8 @@ class Masks {
     return false;
   }
 
-  add(layer: LayerIndex): void {
-    for (let i = 0; i < layer.count; i++) {
+  add(layer: LayerIndex, from = 0, to = layer.count): void {
+    for (let i = from; i < to; i++) {
       const h = layer.hashes[i]!;
       const kind = layer.kinds[i]!;
       if (kind === KIND.dir) this.dirs.add(h);
@@ -43,11 +43,15 @@ class Masks {
   }
 }
 
-/** Bytes of one layer's entries that `masks` hide; a hardlinked inode counts only if all its paths are hidden. */
-function hiddenBytes(layer: LayerIndex, masks: Masks): Bytes {
-  const out = { disk: 0, apparent: 0 };
-  const linked = new Map<number, { hidden: boolean; disk: number; apparent: number }>();
-  for (let i = 0; i < layer.count; i++) {
+type LinkGroups = Map<number, { hidden: boolean; disk: number; apparent: number }>;
+
+/**
+ * Adds to `out` the bytes of entries [from, to) of a layer that `masks` hide. Paths of one
+ * hardlinked inode are gathered in `linked` and judged together once the whole layer is read: the
+ * inode counts only if every one of its paths is hidden.
+ */
+function addHidden(layer: LayerIndex, masks: Masks, from: number, to: number, out: Bytes, linked: LinkGroups): void {
+  for (let i = from; i < to; i++) {
     const hidden = masks.hides(layer, i);
     const ino = layer.inos[i]!;
     if (ino === 0) {
@@ -63,35 +67,62 @@ function hiddenBytes(layer: LayerIndex, masks: Masks): Bytes {
     g.apparent += layer.apparent[i]!;
     linked.set(ino, g);
   }
-  for (const g of linked.values()) {
-    if (g.hidden) {
-      out.disk += g.disk;
-      out.apparent += g.apparent;
-    }
-  }
-  return out;
 }
+
+/** How many entries are read between two pauses of a stepped analysis. */
+const STEP = 16_384;
 
 /**
  * Wasted bytes of an image (layers bottom first): what its lower layers still store but its upper
  * layers hide. A file overwritten twice is wasted twice, in the two layers that hold the hidden
  * copies; each copy is counted once however many layers above hide it. Memory is the masks of
- * the layers above the one being read, never a copy of a layer.
+ * the layers above the one being read, never a copy of a layer. A generator that pauses every
+ * STEP entries, so the agent can run it without holding its event loop (computeWasteYielding).
  */
-export function computeWaste(layers: LayerIndex[]): Bytes {
+export function* wasteSteps(layers: LayerIndex[]): Generator<void, Bytes> {
   const masks = new Masks();
   const total = { disk: 0, apparent: 0 };
   for (let i = layers.length - 1; i >= 0; i--) {
     const layer = layers[i]!;
     if (i < layers.length - 1) {
-      const h = hiddenBytes(layer, masks);
-      total.disk += h.disk;
-      total.apparent += h.apparent;
+      const linked: LinkGroups = new Map();
+      for (let from = 0; from < layer.count; from += STEP) {
+        addHidden(layer, masks, from, Math.min(layer.count, from + STEP), total, linked);
+        yield;
+      }
+      for (const g of linked.values()) {
+        if (g.hidden) {
+          total.disk += g.disk;
+          total.apparent += g.apparent;
+        }
+      }
     }
     // The bottom layer hides nothing further down: no need to remember it.
-    if (i > 0) masks.add(layer);
+    if (i > 0) {
+      for (let from = 0; from < layer.count; from += STEP) {
+        masks.add(layer, from, Math.min(layer.count, from + STEP));
+        yield;
+      }
+    }
   }
   return total;
+}
+
+export function computeWaste(layers: LayerIndex[]): Bytes {
+  const steps = wasteSteps(layers);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+export async function computeWasteYielding(layers: LayerIndex[]): Promise<Bytes> {
+  const steps = wasteSteps(layers);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
 }
 
 /** Whether entry `i` of `from` (by its path) is visible in the merged view of `layers` (bottom first). */
