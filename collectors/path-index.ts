@@ -1,7 +1,7 @@
 // A layer's paths in a compact, columnar form: a few typed arrays, about 40 bytes a path, no
 // strings kept. Paths are known by a 53-bit hash built from the parent's hash and the name, so a
 // walker hashes as it descends and the waste and copy-up analyses compare layers by number.
-// Typed arrays also cross from a walker thread to the main thread without a copy.
+// Typed arrays also cross from a walker process to the agent cheaply (structured clone).
 import type { EntryKind, IndexEntry } from './facts.js';
 
 export const KINDS: readonly EntryKind[] = ['file', 'dir', 'opaque', 'whiteout', 'other'];
@@ -16,10 +16,14 @@ export interface PathIndex {
   kinds: Uint8Array;
   disk: Float64Array;
   apparent: Float64Array;
-  /** Inode number of a non-directory with more than one link, else 0. */
-  inos: Float64Array;
-  /** Open-addressing hash table: entry number + 1 by slot, 0 for an empty slot. */
-  table: Int32Array;
+  /** The entries that are hardlinked non-directories, ascending, and their inode numbers: few. */
+  linked: Int32Array;
+  linkedInos: Float64Array;
+  /**
+   * Open-addressing hash table for lookups by path (entry number + 1 by slot, 0 = empty). Built on
+   * the first lookup: only the image layers under a container are ever searched.
+   */
+  table?: Int32Array;
 }
 
 export const ROOT_HASH = 0;
@@ -58,7 +62,8 @@ export class PathIndexBuilder {
   private kinds = new Uint8Array(256);
   private disk = new Float64Array(256);
   private apparent = new Float64Array(256);
-  private inos = new Float64Array(256);
+  private readonly linked: number[] = [];
+  private readonly linkedInos: number[] = [];
 
   add(hash: number, parent: number, kind: EntryKind, disk: number, apparent: number, ino = 0): number {
     if (this.n === this.hashes.length) this.grow();
@@ -68,15 +73,17 @@ export class PathIndexBuilder {
     this.kinds[i] = KIND[kind];
     this.disk[i] = disk;
     this.apparent[i] = apparent;
-    this.inos[i] = ino;
+    if (ino !== 0) {
+      this.linked.push(i);
+      this.linkedInos.push(ino);
+    }
     return i;
   }
 
-  update(i: number, kind: EntryKind, disk: number, apparent: number, ino = 0): void {
+  update(i: number, kind: EntryKind, disk: number, apparent: number): void {
     this.kinds[i] = KIND[kind];
     this.disk[i] = disk;
     this.apparent[i] = apparent;
-    this.inos[i] = ino;
   }
 
   private grow(): void {
@@ -91,21 +98,19 @@ export class PathIndexBuilder {
     this.kinds = widen(this.kinds, (n) => new Uint8Array(n));
     this.disk = widen(this.disk, (n) => new Float64Array(n));
     this.apparent = widen(this.apparent, (n) => new Float64Array(n));
-    this.inos = widen(this.inos, (n) => new Float64Array(n));
   }
 
   finish(): PathIndex {
     const n = this.n;
-    const hashes = this.hashes.slice(0, n);
     return {
       count: n,
-      hashes,
+      hashes: this.hashes.slice(0, n),
       parents: this.parents.slice(0, n),
       kinds: this.kinds.slice(0, n),
       disk: this.disk.slice(0, n),
       apparent: this.apparent.slice(0, n),
-      inos: this.inos.slice(0, n),
-      table: buildTable(hashes),
+      linked: Int32Array.from(this.linked),
+      linkedInos: Float64Array.from(this.linkedInos),
     };
   }
 }
@@ -129,7 +134,8 @@ function buildTable(hashes: Float64Array): Int32Array {
 
 /** The entry number of the path with this hash, or -1. */
 export function find(index: PathIndex, hash: number): number {
-  const { table, hashes } = index;
+  const table = (index.table ??= buildTable(index.hashes));
+  const hashes = index.hashes;
   const mask = table.length - 1;
   for (let slot = slotOf(hash, mask); ; slot = (slot + 1) & mask) {
     const e = table[slot]!;
@@ -138,9 +144,24 @@ export function find(index: PathIndex, hash: number): number {
   }
 }
 
+/** The inode of entry `i` when it is a hardlinked non-directory, else 0. */
+export function inoOf(index: PathIndex, i: number): number {
+  const { linked, linkedInos } = index;
+  let lo = 0;
+  let hi = linked.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (linked[mid] === i) return linkedInos[mid]!;
+    if (linked[mid]! < i) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return 0;
+}
+
 export function entryOf(index: PathIndex, i: number): IndexEntry {
   const e: IndexEntry = { kind: KINDS[index.kinds[i]!]!, disk: index.disk[i]!, apparent: index.apparent[i]! };
-  if (index.inos[i]) e.ino = index.inos[i]!;
+  const ino = inoOf(index, i);
+  if (ino) e.ino = ino;
   return e;
 }
 
@@ -161,7 +182,7 @@ export function indexFromEntries(entries: Iterable<[string, IndexEntry]>): PathI
     const known = at.get(path);
     if (known !== undefined) {
       // A path listed after one of its children: keep the listed figures.
-      if (entry) b.update(known, entry.kind, entry.disk, entry.apparent, entry.ino ?? 0);
+      if (entry) b.update(known, entry.kind, entry.disk, entry.apparent);
       return known;
     }
     const slash = path.lastIndexOf('/');

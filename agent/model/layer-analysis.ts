@@ -51,22 +51,36 @@ type LinkGroups = Map<number, { hidden: boolean; disk: number; apparent: number 
  * inode counts only if every one of its paths is hidden.
  */
 function addHidden(layer: LayerIndex, masks: Masks, from: number, to: number, out: Bytes, linked: LinkGroups): void {
+  // Hardlinked entries are few and listed in entry order: walk that list beside the entries.
+  let next = lowerBound(layer.linked, from);
   for (let i = from; i < to; i++) {
     const hidden = masks.hides(layer, i);
-    const ino = layer.inos[i]!;
-    if (ino === 0) {
+    if (layer.linked[next] !== i) {
       if (hidden) {
         out.disk += layer.disk[i]!;
         out.apparent += layer.apparent[i]!;
       }
       continue;
     }
+    const ino = layer.linkedInos[next++]!;
     const g = linked.get(ino) ?? { hidden: true, disk: 0, apparent: 0 };
     g.hidden &&= hidden;
     g.disk += layer.disk[i]!;
     g.apparent += layer.apparent[i]!;
     linked.set(ino, g);
   }
+}
+
+/** The first position in an ascending array whose value is >= x. */
+function lowerBound(a: Int32Array, x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** How many entries are read between two pauses of a stepped analysis. */
