@@ -6,7 +6,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { ScanError } from './facts.js';
-import { walkTreeSync, type WalkOptions, type WalkOutcome } from './walk.js';
+import type { WalkOptions, WalkOutcome } from './walk.js';
 
 export interface WalkJob {
   id: number;
@@ -122,6 +122,8 @@ export function warmWalkers(): void {
 export async function walkTree(root: string, opts: WalkOptions & { errors: ScanError[] }): Promise<Omit<WalkOutcome, 'errors'>> {
   let outcome: WalkOutcome;
   if (opts.fs) {
+    // Inline only for tests that stage races; the agent's own thread never loads the walker.
+    const { walkTreeSync } = await import('./walk.js');
     outcome = walkTreeSync(root, opts);
   } else {
     pool ??= new WalkPool(walkerCount());
