@@ -5,7 +5,7 @@
 // another device (a running container's `merged/` or `mounts/shm`), a file that vanishes between
 // readdir and lstat is normal churn on a live host. The walk itself is synchronous system calls,
 // the fastest Node has, and runs in walker processes (walk-pool.ts) so the event loop stays free.
-import { lstatSync, readdirSync, type Stats } from 'node:fs';
+import { constants, lstatSync, readdirSync, type Stats } from 'node:fs';
 import { getAttributeSync } from '@napi-rs/xattr';
 import type { EntryKind, ScanError, TreeSize } from './facts.js';
 import { childHash, PathIndexBuilder, ROOT_HASH, type PathIndex } from './path-index.js';
@@ -18,6 +18,8 @@ export interface WalkFs {
   /** The overlayfs opaque marker of a directory (trusted.* as root, user.* for rootless daemons). */
   isOpaque(path: string): boolean;
 }
+
+const { S_IFMT, S_IFDIR, S_IFREG, S_IFCHR } = constants;
 
 const OPAQUE_XATTRS = ['trusted.overlay.opaque', 'user.overlay.opaque'];
 
@@ -55,13 +57,6 @@ export interface WalkOutcome {
   errors: ScanError[];
 }
 
-function kindOf(st: Stats): EntryKind {
-  if (st.isDirectory()) return 'dir';
-  if (st.isFile()) return 'file';
-  // overlayfs records a delete as a character device with device number 0/0.
-  if (st.isCharacterDevice() && st.rdev === 0) return 'whiteout';
-  return 'other';
-}
 
 function message(e: unknown): string {
   return (e as NodeJS.ErrnoException)?.code === 'ENOENT' ? 'vanished during the walk' : describeError(e);
@@ -94,17 +89,20 @@ export function walkTreeSync(root: string, opts: WalkOptions): WalkOutcome {
   }
   const dev = rootStat.dev;
 
+  const relative = opts.relative === true;
+
   // Sums one entry and indexes it; returns its entry number, or -2 when it is not to be entered.
-  const count = (path: string, st: Stats, hash: number, parent: number, isRoot: boolean): number => {
+  // `where` names it for the opaque check: the bare name when walking relative, else the path.
+  const count = (where: string, st: Stats, hash: number, parent: number, isRoot: boolean): number => {
     if (st.dev !== dev) return -2;
-    const isDir = st.isDirectory();
+    const type = st.mode & S_IFMT;
+    const isDir = type === S_IFDIR;
     let disk = st.blocks * 512;
     let apparent = !isDir && st.size > 0 ? st.size : 0;
     const linked = !isDir && st.nlink > 1;
     // Directories cannot be hardlinked, and a file with one link cannot recur: only the rest
     // need remembering, which keeps the set small on real layers.
-    const repeat = linked && seenInodes.has(st.ino);
-    if (repeat) disk = apparent = 0;
+    if (linked && seenInodes.has(st.ino)) disk = apparent = 0;
     else {
       if (linked) seenInodes.add(st.ino);
       size.entries += 1;
@@ -112,15 +110,21 @@ export function walkTreeSync(root: string, opts: WalkOptions): WalkOutcome {
     size.disk += disk;
     size.apparent += apparent;
     if (!builder || isRoot) return isDir ? -1 : -2;
-    let kind = kindOf(st);
-    if (kind === 'dir' && fs.isOpaque(path)) kind = 'opaque';
+    const kind: EntryKind = isDir
+      ? fs.isOpaque(where)
+        ? 'opaque'
+        : 'dir'
+      : type === S_IFREG
+        ? 'file'
+        : type === S_IFCHR && st.rdev === 0
+          ? 'whiteout' // overlayfs records a delete as a character device with device number 0/0
+          : 'other';
     const i = builder.add(hash, parent, kind, disk, apparent, linked ? st.ino : 0);
     return isDir ? i : -2;
   };
 
   if (count(root, rootStat, ROOT_HASH, -1, true) === -2) return { size, index: builder?.finish() ?? null, errors };
 
-  const relative = opts.relative === true;
   // Depth-first over an explicit stack: no recursion limit on deep trees.
   const stack: Array<{ path: string; hash: number; entry: number; ino: number }> = [
     { path: root, hash: ROOT_HASH, entry: -1, ino: rootStat.ino },
@@ -136,17 +140,16 @@ export function walkTreeSync(root: string, opts: WalkOptions): WalkOutcome {
       continue;
     }
     for (const name of names) {
-      const path = `${dir.path}/${name}`;
       let st: Stats;
       try {
-        st = relative ? lstatSync(name) : fs.lstat(path);
+        st = relative ? lstatSync(name) : fs.lstat(`${dir.path}/${name}`);
       } catch (e) {
-        report(path, e);
+        report(`${dir.path}/${name}`, e);
         continue;
       }
       const hash = builder ? childHash(dir.hash, name) : 0;
-      const entry = count(path, st, hash, dir.entry, false);
-      if (entry !== -2) stack.push({ path, hash, entry, ino: st.ino });
+      const entry = count(relative ? name : `${dir.path}/${name}`, st, hash, dir.entry, false);
+      if (entry !== -2) stack.push({ path: `${dir.path}/${name}`, hash, entry, ino: st.ino });
     }
   }
   return { size, index: builder?.finish() ?? null, errors };
