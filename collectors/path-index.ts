@@ -11,7 +11,7 @@ export interface PathIndex {
   count: number;
   /** Hash of the full path relative to the layer's root. */
   hashes: Float64Array;
-  /** Entry number of the parent directory; -1 for entries at the layer's root. */
+  /** Entry number of the parent directory; -1 for entries at the layer's root. Parents always come before their children. */
   parents: Int32Array;
   kinds: Uint8Array;
   disk: Float64Array;

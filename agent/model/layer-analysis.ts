@@ -18,16 +18,21 @@ class Masks {
   private readonly below = new HashSet();
   private readonly dirs = new HashSet();
 
-  hides(layer: LayerIndex, i: number): boolean {
+  /**
+   * Whether entry `i` is hidden. `shadow` marks the directories of this layer whose whole content
+   * is hidden; entries come after their parents, so one look at the parent replaces a walk up
+   * every ancestor.
+   */
+  hides(layer: LayerIndex, i: number, shadow: Uint8Array): boolean {
     const h = layer.hashes[i]!;
-    if (this.full.has(h)) return true;
-    if (!isDir(layer.kinds[i]!) && this.dirs.has(h)) return true;
-    if (this.full.size === 0 && this.below.size === 0) return false;
-    for (let p = layer.parents[i]!; p >= 0; p = layer.parents[p]!) {
-      const ph = layer.hashes[p]!;
-      if (this.full.has(ph) || this.below.has(ph)) return true;
+    const p = layer.parents[i]!;
+    const underShadow = p >= 0 && shadow[p] === 1;
+    const replaced = this.full.has(h);
+    if (isDir(layer.kinds[i]!)) {
+      if (underShadow || replaced || this.below.has(h)) shadow[i] = 1;
+      return underShadow || replaced;
     }
-    return false;
+    return underShadow || replaced || this.dirs.has(h);
   }
 
   add(layer: LayerIndex, from = 0, to = layer.count): void {
@@ -50,11 +55,11 @@ type LinkGroups = Map<number, { hidden: boolean; disk: number; apparent: number 
  * hardlinked inode are gathered in `linked` and judged together once the whole layer is read: the
  * inode counts only if every one of its paths is hidden.
  */
-function addHidden(layer: LayerIndex, masks: Masks, from: number, to: number, out: Bytes, linked: LinkGroups): void {
+function addHidden(layer: LayerIndex, masks: Masks, from: number, to: number, out: Bytes, linked: LinkGroups, shadow: Uint8Array): void {
   // Hardlinked entries are few and listed in entry order: walk that list beside the entries.
   let next = lowerBound(layer.linked, from);
   for (let i = from; i < to; i++) {
-    const hidden = masks.hides(layer, i);
+    const hidden = masks.hides(layer, i, shadow);
     if (layer.linked[next] !== i) {
       if (hidden) {
         out.disk += layer.disk[i]!;
@@ -100,8 +105,9 @@ export function* wasteSteps(layers: LayerIndex[]): Generator<void, Bytes> {
     const layer = layers[i]!;
     if (i < layers.length - 1) {
       const linked: LinkGroups = new Map();
+      const shadow = new Uint8Array(layer.count);
       for (let from = 0; from < layer.count; from += STEP) {
-        addHidden(layer, masks, from, Math.min(layer.count, from + STEP), total, linked);
+        addHidden(layer, masks, from, Math.min(layer.count, from + STEP), total, linked, shadow);
         yield;
       }
       for (const g of linked.values()) {
