@@ -64,7 +64,7 @@ export class ReportMetrics {
     this.fsAvail = this.gauge('layerdu_filesystem_avail_bytes', 'Bytes available to unprivileged users on the filesystem holding the docker root', ['mountpoint', 'fstype']);
     this.scanDuration = this.gauge('layerdu_scan_duration_seconds', 'Duration of the last finished scan');
     this.lastScan = this.gauge('layerdu_last_scan_timestamp_seconds', 'When the last scan finished, in Unix seconds');
-    this.scanSuccess = this.gauge('layerdu_scan_success', 'Whether the last scan finished without any problem');
+    this.scanSuccess = this.gauge('layerdu_scan_success', 'Whether the last scan read the disk without any problem (the Docker API has layerdu_docker_api_up)');
     this.collectorSuccess = this.gauge('layerdu_collector_success', 'Whether a collector finished without any problem in the last scan', ['collector']);
     this.collectorDuration = this.gauge('layerdu_collector_duration_seconds', 'Duration of a collector in the last scan', ['collector']);
     this.apiUp = this.gauge('layerdu_docker_api_up', 'Whether the Docker API answered in the last scan');
@@ -127,7 +127,8 @@ export class ReportMetrics {
     const s = report.scan;
     this.scanDuration.set(s.durationSeconds);
     this.lastScan.set(Date.parse(s.finishedAt) / 1000);
-    this.scanSuccess.set(report.errors.length === 0 ? 1 : 0);
+    // The disk is the source of truth: an unreachable API is its own signal, not a failed scan.
+    this.scanSuccess.set(report.errors.every((e) => e.source === 'docker-api') ? 1 : 0);
     for (const c of s.collectors) {
       this.collectorSuccess.set({ collector: c.name }, c.success ? 1 : 0);
       this.collectorDuration.set({ collector: c.name }, c.durationSeconds);
