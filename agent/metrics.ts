@@ -115,7 +115,15 @@ export class ReportMetrics {
 
     const d = report.driver;
     this.driverInfo.set({ driver: d.name, backing_fs: d.backingFs ?? '', docker_root: report.dockerRoot }, 1);
-    if (d.dType !== null) this.dtype.set(d.dType ? 1 : 0);
+    // A gauge without labels always shows a sample once registered (0 after a reset), and the
+    // contract wants this one absent when d_type is unknown: it leaves the registry instead.
+    const registered = this.registry.getSingleMetric('layerdu_dtype_supported') !== undefined;
+    if (d.dType === null) {
+      if (registered) this.registry.removeSingleMetric('layerdu_dtype_supported');
+    } else {
+      if (!registered) this.registry.registerMetric(this.dtype);
+      this.dtype.set(d.dType ? 1 : 0);
+    }
     this.vfsFallback.set(d.vfsFallback ? 1 : 0);
     this.vfsDuplicate.set(d.vfsDuplicateBytes ?? 0);
     const fs = report.filesystem;
