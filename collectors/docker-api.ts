@@ -1,6 +1,6 @@
 // The Docker Engine API, through dockerode: GET requests only, each with a deadline, because a
 // hung daemon is common exactly when the disk is full.
-import { access } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import type { ApiFacts } from './facts.js';
 
 export interface DockerEndpoint {
@@ -37,10 +37,15 @@ function deadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 export async function readDockerApi(url: string, timeoutMs = 10_000): Promise<ApiFacts> {
   const endpoint = parseDockerHost(url);
-  // No socket, no daemon: say so at once, without loading the client.
-  if (endpoint.socketPath) await access(endpoint.socketPath).catch((e: NodeJS.ErrnoException) => {
-    throw new Error(e.code === 'ENOENT' ? `no socket at ${endpoint.socketPath}` : `${endpoint.socketPath}: ${e.code ?? e.message}`);
-  });
+  // No socket, no daemon: say so at once, without loading the client. (stat, not access(2):
+  // access checks the real uid without capabilities, and the unit reads with CAP_DAC_READ_SEARCH.)
+  if (endpoint.socketPath) {
+    const missing = await stat(endpoint.socketPath).then(
+      () => false,
+      (e: NodeJS.ErrnoException) => e.code === 'ENOENT',
+    );
+    if (missing) throw new Error(`no socket at ${endpoint.socketPath}`);
+  }
   // Loaded here, not at start: the import is slow and overlaps the disk walk this way.
   const { default: Docker } = await import('dockerode');
   const docker = new Docker({ ...endpoint, timeout: timeoutMs });
