@@ -54,7 +54,7 @@ export class ReportMetrics {
     this.wasted = this.gauge('layerdu_wasted_bytes', "Disk bytes of files in an image's lower layers that its upper layers delete or overwrite", ['image_id', 'image']);
     this.orphanBytes = this.gauge('layerdu_orphan_bytes', 'Disk bytes of a storage-driver directory nothing refers to', ['id']);
     this.volumeBytes = this.gauge('layerdu_volume_bytes', 'Disk bytes of a named volume', ['name']);
-    this.hostBytes = this.gauge('layerdu_host_bytes', 'Disk bytes on the host by category, each byte counted once', ['category']);
+    this.hostBytes = this.gauge('layerdu_host_bytes', 'Disk bytes under the docker root by category, each byte counted once (other: metadata and bookkeeping)', ['category']);
     this.naiveVirtual = this.gauge('layerdu_naive_virtual_bytes', "What adding up every image's and container's virtual size claims");
     this.driverInfo = this.gauge('layerdu_storage_driver_info', 'The storage driver in use', ['driver', 'backing_fs', 'docker_root']);
     this.dtype = this.gauge('layerdu_dtype_supported', 'Whether the filesystem under the docker root supports d_type (absent when unknown)');
@@ -109,6 +109,7 @@ export class ReportMetrics {
       logs: t.logs,
       build_cache: t.buildCache,
       orphans: t.orphans,
+      other: t.other,
     };
     for (const [category, bytes] of Object.entries(categories)) this.hostBytes.set({ category }, bytes);
     this.naiveVirtual.set(report.totals.naiveVirtual);

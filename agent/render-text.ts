@@ -44,6 +44,7 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
         category('Logs', 'logs'),
         category('Build cache', 'buildCache'),
         category('Orphans', 'orphans'),
+        category('Other (metadata)', 'other'),
         category('Total', 'total'),
       ],
       [{ header: 'CATEGORY' }, { header: 'DISK', align: 'right' }, { header: 'APPARENT', align: 'right' }],

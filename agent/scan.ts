@@ -239,6 +239,27 @@ export async function scan(opts: ScanOptions): Promise<Report> {
     if (cache) for (const k of cache.keys()) if (!liveKeys.has(k)) cache.delete(k);
   });
 
+  // The rest of the docker root, each byte once: everything the figures above did not walk.
+  // BuildKit's own store is build cache; the remainder (metadata, the driver's bookkeeping) is
+  // "other", so that the total is the whole root.
+  const [buildkitStore, other] = await timed('docker-root', async () => {
+    const counted = [...dirs.values()].map((d) => d.path);
+    const skip = [
+      ...counted,
+      join(root, 'buildkit'),
+      ...volumes.map((v) => join(root, 'volumes', v.name, '_data')),
+      ...containers.flatMap((c) => c.logPaths),
+    ];
+    const source = 'docker-root';
+    // A root without BuildKit's directory is normal (it appears with the first BuildKit build).
+    const storeErrors: ScanError[] = [];
+    const store = walkTree(join(root, 'buildkit'), { errors: storeErrors, source });
+    const rest = walkTree(root, { errors, source, skip });
+    const [s, r] = [await store, await rest];
+    if (s.size.entries > 0) errors.push(...storeErrors);
+    return [s.size, r.size];
+  });
+
   const api = await startApi();
   evidence = withApi(evidence, api);
   const facts: ScanFacts = {
@@ -255,6 +276,8 @@ export async function scan(opts: ScanOptions): Promise<Report> {
     // vfs layers are full copies, not diffs: stacking their indexes would call every file wasted.
     indexes,
     buildCacheIds: buildkit.ids,
+    buildkitStore: { disk: buildkitStore.disk, apparent: buildkitStore.apparent },
+    other: { disk: other.disk, apparent: other.apparent },
     api,
     errors,
     scan: {

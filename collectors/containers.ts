@@ -101,12 +101,14 @@ export async function readContainers(containersDir: string, errors: ScanError[])
       continue;
     }
     let logs = { disk: 0, apparent: 0, files: 0 };
+    let logPaths: string[] = [];
     try {
-      logs = await sumFiles(await logFiles(dir, dirId), errors);
+      logPaths = await logFiles(dir, dirId);
+      logs = await sumFiles(logPaths, errors);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') errors.push({ source, path: dir, message: describeError(e) });
     }
-    out.push({ ...config, logs: { disk: logs.disk, apparent: logs.apparent }, logFiles: logs.files });
+    out.push({ ...config, logs: { disk: logs.disk, apparent: logs.apparent }, logFiles: logs.files, logPaths });
   }
   return out;
 }

@@ -72,6 +72,8 @@ export interface ContainerFact {
   volumes: string[];
   logs: Bytes;
   logFiles: number;
+  /** The log files themselves, so the rest of the container's directory can be told apart. */
+  logPaths: string[];
 }
 
 export interface VolumeFact {

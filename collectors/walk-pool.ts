@@ -13,6 +13,7 @@ export interface WalkJob {
   root: string;
   index: boolean;
   source: string;
+  skip: string[];
 }
 
 export type WalkReply = { id: number; outcome: WalkOutcome } | { id: number; error: string };
@@ -34,7 +35,7 @@ class WalkPool {
 
   run(root: string, opts: WalkOptions): Promise<WalkOutcome> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ job: { id: this.nextId++, root, index: !!opts.index, source: opts.source }, resolve, reject });
+      this.queue.push({ job: { id: this.nextId++, root, index: !!opts.index, source: opts.source, skip: opts.skip ?? [] }, resolve, reject });
       this.pump();
     });
   }

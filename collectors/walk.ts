@@ -49,6 +49,8 @@ export interface WalkOptions {
    * It changes the working directory, so only a walker process (walk-child.ts) may ask for it.
    */
   relative?: boolean;
+  /** Absolute paths left out with everything under them (counted elsewhere). */
+  skip?: string[];
 }
 
 export interface WalkOutcome {
@@ -125,6 +127,7 @@ export function walkTreeSync(root: string, opts: WalkOptions): WalkOutcome {
 
   if (count(root, rootStat, ROOT_HASH, -1, true) === -2) return { size, index: builder?.finish() ?? null, errors };
 
+  const skip = new Set(opts.skip ?? []);
   // Depth-first over an explicit stack: no recursion limit on deep trees.
   const stack: Array<{ path: string; hash: number; entry: number; ino: number }> = [
     { path: root, hash: ROOT_HASH, entry: -1, ino: rootStat.ino },
@@ -140,6 +143,7 @@ export function walkTreeSync(root: string, opts: WalkOptions): WalkOutcome {
       continue;
     }
     for (const name of names) {
+      if (skip.size > 0 && skip.has(`${dir.path}/${name}`)) continue;
       let st: Stats;
       try {
         st = relative ? lstatSync(name) : fs.lstat(`${dir.path}/${name}`);

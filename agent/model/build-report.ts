@@ -141,7 +141,7 @@ export function buildReport(f: ScanFacts): Report {
 
   const roles = classifyDirs(f.dirs.keys(), f.layers, f.mounts, f.buildCacheIds);
   const orphans: OrphanReport[] = [];
-  const buildCache = { disk: 0, apparent: 0, dirs: 0 };
+  const buildCache = { disk: f.buildkitStore.disk, apparent: f.buildkitStore.apparent, dirs: 0 };
   for (const [id, role] of roles) {
     const d = f.dirs.get(id)!;
     if (role === 'orphan') orphans.push({ id, path: d.path, disk: d.bytes.disk, apparent: d.bytes.apparent });
@@ -161,9 +161,10 @@ export function buildReport(f: ScanFacts): Report {
       logs: f.containers.reduce((s, c) => s + c.logs[basis], 0),
       buildCache: buildCache[basis],
       orphans: orphans.reduce((s, o) => s + o[basis], 0),
+      other: f.other[basis],
       total: 0,
     };
-    t.total = t.imageLayers + t.containerLayers + t.volumes + t.logs + t.buildCache + t.orphans;
+    t.total = t.imageLayers + t.containerLayers + t.volumes + t.logs + t.buildCache + t.orphans + t.other;
     return t;
   };
 

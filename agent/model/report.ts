@@ -67,6 +67,7 @@ export interface OrphanReport {
 }
 
 export interface BuildCacheReport {
+  /** The build-cache directories under the storage driver, plus BuildKit's own store (`buildkit/`). */
   disk: number;
   apparent: number;
   dirs: number;
@@ -79,6 +80,11 @@ export interface DiskTotals {
   logs: number;
   buildCache: number;
   orphans: number;
+  /**
+   * Extension: the rest of the docker root (image and layer metadata, container configs, the
+   * storage driver's own bookkeeping, networks…), so that `total` is the whole root, each byte once.
+   */
+  other: number;
   total: number;
 }
 

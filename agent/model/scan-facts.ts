@@ -28,6 +28,10 @@ export interface ScanFacts {
   /** Path indexes of image layers and containers' writable layers, by directory id. */
   indexes: Map<string, LayerIndex>;
   buildCacheIds: Set<string>;
+  /** BuildKit's own store (`<root>/buildkit`: content blobs, its databases). */
+  buildkitStore: Bytes;
+  /** Everything else under the docker root: what no other figure holds. */
+  other: Bytes;
   api: ApiFacts | null;
   errors: ScanError[];
   scan: ScanMeta;

@@ -57,6 +57,9 @@ const file = (apparent: number): IndexEntry => ({ kind: 'file', disk: Math.ceil(
 const dir = (): IndexEntry => ({ kind: 'dir', disk: B, apparent: 0 });
 const idx = (e: Record<string, IndexEntry>): LayerIndex => indexFromEntries(Object.entries(e));
 
+const BUILDKIT_STORE: Bytes = { disk: 40_960, apparent: 32_000 };
+const OTHER: Bytes = { disk: 61_440, apparent: 12_345 };
+
 function facts(api: ApiFacts | null = null): ScanFacts {
   const dirs = new Map<string, DirFact>(
     Object.entries(BYTES).map(([id, bytes]) => {
@@ -80,7 +83,7 @@ function facts(api: ApiFacts | null = null): ScanFacts {
     ],
     mounts: [{ containerId: CONTAINER, mountId: MOUNT, initId: INIT, parent: CHA }],
     containers: [
-      { id: CONTAINER, name: 'web', imageId: IMG_A, state: 'exited', volumes: ['data'], logs: LOGS, logFiles: 1 },
+      { id: CONTAINER, name: 'web', imageId: IMG_A, state: 'exited', volumes: ['data'], logs: LOGS, logFiles: 1, logPaths: [] },
     ],
     volumes: [
       { name: 'data', bytes: VOLUME },
@@ -95,6 +98,8 @@ function facts(api: ApiFacts | null = null): ScanFacts {
       [MOUNT, idx({ bin: dir(), 'bin/sh': file(2100), etc: dir(), 'etc/passwd': file(50), new: file(10) })],
     ]),
     buildCacheIds: new Set([BUILDKIT]),
+    buildkitStore: BUILDKIT_STORE,
+    other: OTHER,
     api,
     errors: [],
     filesystem: null,
@@ -186,8 +191,12 @@ describe('buildReport', () => {
     ]);
   });
 
-  it('reports the build cache and the orphan with its path', () => {
-    assert.deepEqual(r.buildCache, { disk: BYTES[BUILDKIT]!.disk, apparent: BYTES[BUILDKIT]!.apparent, dirs: 1 });
+  it('reports the build cache (its directories and BuildKit’s own store) and the orphan with its path', () => {
+    assert.deepEqual(r.buildCache, {
+      disk: BYTES[BUILDKIT]!.disk + BUILDKIT_STORE.disk,
+      apparent: BYTES[BUILDKIT]!.apparent + BUILDKIT_STORE.apparent,
+      dirs: 1,
+    });
     assert.deepEqual(r.orphans, [
       { id: ORPHAN, path: `${BASE}/${ORPHAN}`, disk: BYTES[ORPHAN]!.disk, apparent: BYTES[ORPHAN]!.apparent },
     ]);
@@ -202,12 +211,14 @@ describe('buildReport', () => {
         containerLayers: b(MOUNT) + b(INIT),
         volumes: VOLUME[basis] + (basis === 'disk' ? B : 0),
         logs: LOGS[basis],
-        buildCache: b(BUILDKIT),
+        buildCache: b(BUILDKIT) + BUILDKIT_STORE[basis],
         orphans: b(ORPHAN),
-        total: t.imageLayers + t.containerLayers + t.volumes + t.logs + t.buildCache + t.orphans,
+        other: OTHER[basis],
+        total: t.imageLayers + t.containerLayers + t.volumes + t.logs + t.buildCache + t.orphans + t.other,
       });
       const everyDirOnce = Object.values(BYTES).reduce((s, x) => s + x[basis], 0);
-      assert.equal(t.total, everyDirOnce + VOLUME[basis] + (basis === 'disk' ? B : 0) + LOGS[basis]);
+      const rest = BUILDKIT_STORE[basis] + OTHER[basis];
+      assert.equal(t.total, everyDirOnce + VOLUME[basis] + (basis === 'disk' ? B : 0) + LOGS[basis] + rest);
     }
   });
 

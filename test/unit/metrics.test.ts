@@ -5,7 +5,7 @@ import type { Report } from '../../agent/model/report.js';
 
 const IMG = `sha256:${'a'.repeat(64)}`;
 const GONE = `sha256:${'b'.repeat(64)}`;
-const zeroTotals = { imageLayers: 0, containerLayers: 0, volumes: 0, logs: 0, buildCache: 0, orphans: 0, total: 0 };
+const zeroTotals = { imageLayers: 0, containerLayers: 0, volumes: 0, logs: 0, buildCache: 0, orphans: 0, other: 0, total: 0 };
 
 function report(over: Partial<Report> = {}): Report {
   const image = (id: string, tag: string) => ({

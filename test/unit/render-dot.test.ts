@@ -17,7 +17,7 @@ const NASTY_TAG = 'evil"repo\\x:1\n2';
 
 // nginx and app share L1 (the base, 80 MiB) and L2 (10 MiB); app adds L3; lonely is L4 alone.
 function report(): Report {
-  const zero = { imageLayers: 0, containerLayers: 0, volumes: 0, logs: 0, buildCache: 0, orphans: 0, total: 0 };
+  const zero = { imageLayers: 0, containerLayers: 0, volumes: 0, logs: 0, buildCache: 0, orphans: 0, other: 0, total: 0 };
   return {
     dockerRoot: '/var/lib/docker',
     apiUp: true,

@@ -19,6 +19,7 @@ function report(): Report {
     logs: 10 * MiB,
     buildCache: 2 * GiB,
     orphans: 64 * MiB,
+    other: 0,
     total: 500 * MiB + 4 * MiB + 1.5 * GiB + 10 * MiB + 2 * GiB + 64 * MiB,
   };
   return {
@@ -76,6 +77,7 @@ function report(): Report {
         logs: 10 * MiB,
         buildCache: 1.9 * GiB,
         orphans: 60 * MiB,
+        other: 0,
         total: 484 * MiB + 3 * MiB + 1.4 * GiB + 10 * MiB + 1.9 * GiB + 60 * MiB,
       },
       naiveVirtual: 774 * MiB,
