@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { Report } from '../../agent/model/report.js';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
+import { cleanupSteps } from '../support/cleanup.js';
 import { mountExt4WithoutDType, type NoDTypeFs } from '../support/no-dtype-fs.js';
 import { findExecutable, makeBaseImage, run, startDaemon, type Daemon } from '../support/dockerd.js';
 import { buildClassic } from '../support/fixture-host.js';
@@ -137,21 +138,14 @@ describe('Prometheus: dashboards and alerts against real agents', function () {
 
   after(async function () {
     this.timeout(180_000);
-    const problems: unknown[] = [];
-    const attempt = async (f: () => Promise<unknown>) => {
-      try {
-        await f();
-      } catch (e) {
-        problems.push(e);
-      }
-    };
+    const { attempt, done } = cleanupSteps();
     if (prom) await attempt(() => prom!.stop());
     for (const a of agents) await attempt(() => a.stop());
     if (overlay) await attempt(() => overlay!.stop());
     if (vfs) await attempt(() => vfs!.stop());
     if (fs) await attempt(() => fs!.unmount());
     if (work) await attempt(() => rm(work, { recursive: true, force: true }));
-    if (problems.length > 0) throw problems[0];
+    done();
   });
 
   it('scrapes both agents and loads every rule', async () => {

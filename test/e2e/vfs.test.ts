@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Report } from '../../agent/model/report.js';
+import { cleanupSteps } from '../support/cleanup.js';
 import { mountExt4WithoutDType, type NoDTypeFs } from '../support/no-dtype-fs.js';
 import { findExecutable, makeBaseImage, run, startDaemon, type Daemon } from '../support/dockerd.js';
 import { buildClassic } from '../support/fixture-host.js';
@@ -65,18 +66,11 @@ describe('storage-driver truth: vfs fallback on ext4 without d_type', function (
 
   after(async function () {
     this.timeout(180_000);
-    const problems: unknown[] = [];
-    const attempt = async (f: () => Promise<unknown>) => {
-      try {
-        await f();
-      } catch (e) {
-        problems.push(e);
-      }
-    };
+    const { attempt, done } = cleanupSteps();
     if (d) await attempt(() => d!.stop());
     if (fs) await attempt(() => fs!.unmount());
     if (work) await attempt(() => rm(work, { recursive: true, force: true }));
-    if (problems.length > 0) throw problems[0];
+    done();
   });
 
   it('Docker chose vfs (GET /info)', async () => {
