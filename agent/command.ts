@@ -3,7 +3,7 @@
 import yargs, { type Options } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { parseDockerHost } from '../collectors/docker-api.js';
-import { setProcRoot } from '../collectors/host-fs.js';
+import { setProcRoot, setSysRoot } from '../collectors/host-fs.js';
 import { setLogLevel, type Level } from './log.js';
 import { renderDot } from './render-dot.js';
 import { renderJson } from './render-json.js';
@@ -31,6 +31,7 @@ const OPTIONS = {
   'web.config.file': { type: 'string', describe: 'exporter-toolkit web config (TLS, basic auth)' },
   'log.level': { choices: LEVELS, default: 'info', describe: 'Least severe level logged (logfmt on stderr)' },
   'path.procfs': { type: 'string', default: '/proc', describe: "Where the host's /proc is mounted" },
+  'path.sysfs': { type: 'string', default: '/sys', describe: "Where the host's /sys is mounted" },
 } satisfies Record<string, Options>;
 
 /** `--web.listen-address` can also be set as LAYERDU_WEB_LISTEN_ADDRESS, and so on for every flag. */
@@ -87,6 +88,7 @@ async function main(argv: string[]): Promise<void> {
 
   setLogLevel(args['log.level'] as Level);
   setProcRoot(String(args['path.procfs']));
+  setSysRoot(String(args['path.sysfs']));
   const dockerRoot = String(args['docker-root']);
   const dockerHost = String(args['docker-host']);
   const apiTimeoutMs = Number(args['docker-timeout']) * 1000;

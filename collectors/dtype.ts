@@ -11,7 +11,7 @@
 import { closeSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeError } from './read.js';
-import { mountFor, parseMountinfo, procPath, type MountEntry } from './host-fs.js';
+import { mountFor, parseMountinfo, procPath, sysPath, type MountEntry } from './host-fs.js';
 
 export interface Superblock {
   fs: 'ext' | 'xfs' | 'unknown';
@@ -143,7 +143,7 @@ export function probeDType(root: string, opts: ProbeOptions = {}): DTypeProbe {
   }
   const base = { fstype: mount?.fstype ?? null, mountpoint };
   if (mount) {
-    const found = superblockProbe(mount, opts.sysRoot ?? '/sys');
+    const found = superblockProbe(mount, opts.sysRoot ?? sysPath());
     if ('sb' in found) return { ...base, dType: found.sb.dType, method: 'superblock', device: found.device };
     note = found.note;
   }

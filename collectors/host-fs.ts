@@ -1,17 +1,26 @@
 // The filesystem that holds the docker root: which mount it is (from mountinfo) and how full it
-// is (statfs). Host paths go through procPath() so the agent can run with the host's /proc
-// mounted elsewhere (`--path.procfs`, as node_exporter does).
+// is (statfs). Host paths go through procPath() and sysPath() so the agent can run with the
+// host's /proc and /sys mounted elsewhere (`--path.procfs`, `--path.sysfs`, as node_exporter does).
 import { promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 let procRoot = '/proc';
+let sysRoot = '/sys';
 
 export function setProcRoot(path: string): void {
   procRoot = path;
 }
 
+export function setSysRoot(path: string): void {
+  sysRoot = path;
+}
+
 export function procPath(...parts: string[]): string {
   return join(procRoot, ...parts);
+}
+
+export function sysPath(...parts: string[]): string {
+  return join(sysRoot, ...parts);
 }
 
 export interface MountEntry {
