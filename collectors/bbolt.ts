@@ -51,11 +51,9 @@ export interface BoltEntry {
 /** `bucketPath` is the chain of bucket names holding `key`; `value` null means `key` is a bucket. */
 export type BoltVisitor = (bucketPath: Buffer[], key: Buffer, value: Buffer | null) => void;
 
-class BoltError extends Error {
-  constructor(message: string) {
-    super(`bbolt: ${message}`);
-    this.name = 'BoltError';
-  }
+/** A plain Error: nothing catches a bbolt failure by type, it is reported and the scan goes on. */
+function boltError(message: string): Error {
+  return new Error(`bbolt: ${message}`);
 }
 
 function fnv1a64(bytes: Buffer): bigint {
@@ -66,7 +64,7 @@ function fnv1a64(bytes: Buffer): bigint {
 
 function u64(buf: Buffer, off: number, what: string): number {
   const v = buf.readBigUInt64LE(off);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new BoltError(`${what} ${v} is out of range`);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw boltError(`${what} ${v} is out of range`);
   return Number(v);
 }
 
@@ -118,7 +116,7 @@ export function parseBolt(buf: Buffer): BoltDb {
   }
   const usable = [meta0, meta1].filter((m): m is BoltMeta => m !== null && typeof m !== 'string');
   const best = usable.sort((a, b) => (a.txid > b.txid ? -1 : a.txid < b.txid ? 1 : 0))[0];
-  if (best === undefined) throw new BoltError(`no valid meta page (${meta0}; ${meta1})`);
+  if (best === undefined) throw boltError(`no valid meta page (${meta0}; ${meta1})`);
   return { buf, meta: best };
 }
 
@@ -134,22 +132,22 @@ interface WalkState {
 }
 
 function bucketRef(value: Buffer, where: string): BucketRef {
-  if (value.length < BUCKET_HEADER) throw new BoltError(`bucket header of ${where} is ${value.length} bytes`);
+  if (value.length < BUCKET_HEADER) throw boltError(`bucket header of ${where} is ${value.length} bytes`);
   const root = u64(value, 0, `root page of bucket ${where}`);
   if (root !== 0) return { root, inline: null };
   const inline = value.subarray(BUCKET_HEADER);
-  if (inline.length < PAGE_HEADER) throw new BoltError(`inline bucket ${where} is too short`);
+  if (inline.length < PAGE_HEADER) throw boltError(`inline bucket ${where} is too short`);
   return { root: 0, inline };
 }
 
 function pageAt(db: BoltDb, pgid: number): Buffer {
   const { pageSize, highWater } = db.meta;
-  if (pgid < 2 || pgid >= highWater) throw new BoltError(`page id ${pgid} outside 2..${highWater - 1}`);
+  if (pgid < 2 || pgid >= highWater) throw boltError(`page id ${pgid} outside 2..${highWater - 1}`);
   const off = pgid * pageSize;
   const id = db.buf.readBigUInt64LE(off);
-  if (id !== BigInt(pgid)) throw new BoltError(`page ${pgid} says it is page ${id}`);
+  if (id !== BigInt(pgid)) throw boltError(`page ${pgid} says it is page ${id}`);
   const overflow = db.buf.readUInt32LE(off + 12);
-  if (pgid + overflow >= highWater) throw new BoltError(`page ${pgid} overflows past the high-water mark`);
+  if (pgid + overflow >= highWater) throw boltError(`page ${pgid} overflows past the high-water mark`);
   return db.buf.subarray(off, off + (1 + overflow) * pageSize);
 }
 
@@ -157,13 +155,13 @@ function pageAt(db: BoltDb, pgid: number): Buffer {
 function elements(page: Buffer, where: string, each: (off: number) => void): void {
   const count = page.readUInt16LE(10);
   if (PAGE_HEADER + count * ELEMENT_SIZE > page.length) {
-    throw new BoltError(`${where}: ${count} elements do not fit in ${page.length} bytes`);
+    throw boltError(`${where}: ${count} elements do not fit in ${page.length} bytes`);
   }
   for (let i = 0; i < count; i++) each(PAGE_HEADER + i * ELEMENT_SIZE);
 }
 
 function slice(page: Buffer, start: number, len: number, where: string): Buffer {
-  if (start + len > page.length) throw new BoltError(`${where}: element data runs past the page`);
+  if (start + len > page.length) throw boltError(`${where}: element data runs past the page`);
   return page.subarray(start, start + len);
 }
 
@@ -186,14 +184,14 @@ function forEachInPage(
   depth: number,
   cb: (key: Buffer, value: Buffer, isBucket: boolean) => void,
 ): void {
-  if (depth > MAX_DEPTH) throw new BoltError(`tree deeper than ${MAX_DEPTH} at page ${pgid}`);
-  if (state.visited.has(pgid)) throw new BoltError(`page ${pgid} is reached twice (a cycle)`);
+  if (depth > MAX_DEPTH) throw boltError(`tree deeper than ${MAX_DEPTH} at page ${pgid}`);
+  if (state.visited.has(pgid)) throw boltError(`page ${pgid} is reached twice (a cycle)`);
   state.visited.add(pgid);
   const page = pageAt(db, pgid);
   const flags = page.readUInt16LE(8);
   const where = `page ${pgid}`;
   if (flags === LEAF_PAGE) return forEachLeaf(page, where, cb);
-  if (flags !== BRANCH_PAGE) throw new BoltError(`${where} has flags 0x${flags.toString(16)}, expected a tree page`);
+  if (flags !== BRANCH_PAGE) throw boltError(`${where} has flags 0x${flags.toString(16)}, expected a tree page`);
   elements(page, where, (e) => forEachInPage(db, u64(page, e + 8, `child of ${where}`), state, depth + 1, cb));
 }
 
@@ -207,7 +205,7 @@ function forEachEntry(
   if (ref.inline === null) return forEachInPage(db, ref.root, state, depth, cb);
   const flags = ref.inline.readUInt16LE(8);
   // bbolt only inlines buckets small enough to be a single leaf.
-  if (flags !== LEAF_PAGE) throw new BoltError(`inline bucket page has flags 0x${flags.toString(16)}`);
+  if (flags !== LEAF_PAGE) throw boltError(`inline bucket page has flags 0x${flags.toString(16)}`);
   forEachLeaf(ref.inline, 'inline bucket', cb);
 }
 
@@ -223,7 +221,7 @@ function describe(path: Buffer[]): string {
 export function walk(db: BoltDb, visit: BoltVisitor): void {
   const state: WalkState = { visited: new Set() };
   const inBucket = (ref: BucketRef, path: Buffer[], depth: number): void => {
-    if (path.length > MAX_DEPTH) throw new BoltError(`buckets nested deeper than ${MAX_DEPTH}`);
+    if (path.length > MAX_DEPTH) throw boltError(`buckets nested deeper than ${MAX_DEPTH}`);
     forEachEntry(db, ref, state, depth, (key, value, isBucket) => {
       if (!isBucket) return visit(path, key, value);
       visit(path, key, null);
