@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 
-const PACKAGES = ['docker.io', 'busybox-static', 'e2fsprogs', 'prometheus', 'graphviz', 'openssl', 'systemd'];
+const PACKAGES = ['docker.io', 'busybox-static', 'e2fsprogs', 'xfsprogs', 'prometheus', 'graphviz', 'openssl', 'systemd'];
 
 function findExecutable(name: string): string | null {
   if (name.startsWith('/')) return existsSync(name) ? name : null;
@@ -21,7 +21,7 @@ function findExecutable(name: string): string | null {
 
 function missing(): string[] {
   // setpriv (util-linux) and du (coreutils) are essential packages on Debian; checked all the same.
-  return ['dockerd', '/usr/bin/docker', 'busybox', 'mkfs.ext4', 'setpriv', 'du', 'tar', 'promtool', 'prometheus', 'dot', 'openssl', 'systemd-analyze'].filter(
+  return ['dockerd', '/usr/bin/docker', 'busybox', 'mkfs.ext4', 'mkfs.xfs', 'setpriv', 'du', 'tar', 'promtool', 'prometheus', 'dot', 'openssl', 'systemd-analyze'].filter(
     (n) => findExecutable(n) === null,
   );
 }

@@ -85,6 +85,36 @@ describe('parseSuperblock on real ext4 images', function () {
   });
 });
 
+describe('parseSuperblock on real XFS images', function () {
+  let dir = '';
+  before(function () {
+    if (!have('mkfs.xfs') || !have('truncate')) this.skip();
+    dir = mkdtempSync(join(tmpdir(), 'ldu-xfs-'));
+    // v5 (crc=1) always has ftype; v4 (crc=0) is where ftype=0, the d_type trap, can still be made.
+    const images = [
+      ['v5.img', []],
+      ['v4-ftype0.img', ['-m', 'crc=0', '-n', 'ftype=0']],
+      ['v4-ftype1.img', ['-m', 'crc=0', '-n', 'ftype=1']],
+    ] as const;
+    for (const [name, opts] of images) {
+      sh('truncate', ['-s', '320M', join(dir, name)]);
+      sh('mkfs.xfs', ['-q', '-f', ...opts, join(dir, name)]);
+    }
+  });
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('mkfs.xfs (v5) has ftype', () => {
+    assert.deepEqual(parseSuperblock(readSuperblock(join(dir, 'v5.img'))), { fs: 'xfs', dType: true });
+  });
+
+  it('mkfs.xfs -m crc=0 -n ftype=0 lacks it; with ftype=1 it has it', () => {
+    assert.deepEqual(parseSuperblock(readSuperblock(join(dir, 'v4-ftype0.img'))), { fs: 'xfs', dType: false });
+    assert.deepEqual(parseSuperblock(readSuperblock(join(dir, 'v4-ftype1.img'))), { fs: 'xfs', dType: true });
+  });
+});
+
 describe('probeDType without devices', () => {
   it('names where the filesystem is mounted, not the bind of the data root onto itself', () => {
     const t = tmpdir();
