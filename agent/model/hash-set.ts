@@ -38,9 +38,20 @@ export class HashSet {
     }
   }
 
+  /** Makes room for `n` more keys at once: one allocation instead of a rehash at every doubling. */
+  reserve(n: number): void {
+    let size = this.keys.length;
+    while ((this.count + n) * 2 > size) size *= 2;
+    if (size > this.keys.length) this.rehash(size);
+  }
+
   private grow(): void {
+    this.rehash(this.keys.length * 2);
+  }
+
+  private rehash(size: number): void {
     const old = this.keys;
-    this.keys = new Float64Array(old.length * 2).fill(EMPTY);
+    this.keys = new Float64Array(size).fill(EMPTY);
     this.count = 0;
     for (const k of old) if (k !== EMPTY) this.add(k);
   }

@@ -36,6 +36,8 @@ class Masks {
   }
 
   add(layer: LayerIndex, from = 0, to = layer.count): void {
+    // Most entries of a layer are files, which all land in `full`.
+    if (from === 0) this.full.reserve(layer.count);
     for (let i = from; i < to; i++) {
       const h = layer.hashes[i]!;
       const kind = layer.kinds[i]!;

@@ -13,6 +13,15 @@ describe('HashSet', () => {
     for (let i = 0; i < 20_000; i++) assert.equal(s.has(hashPath(`elsewhere/file${i}`)), false);
   });
 
+  it('keeps every key through a reserve', () => {
+    const s = new HashSet();
+    for (let i = 0; i < 100; i++) s.add(hashPath(`a${i}`));
+    s.reserve(10_000);
+    for (let i = 100; i < 10_000; i++) s.add(hashPath(`a${i}`));
+    assert.equal(s.size, 10_000);
+    for (let i = 0; i < 10_000; i++) assert.equal(s.has(hashPath(`a${i}`)), true);
+  });
+
   it('keeps 0 and the largest 53-bit hash apart from empty slots', () => {
     const s = new HashSet();
     assert.equal(s.has(0), false);
