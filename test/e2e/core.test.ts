@@ -142,6 +142,15 @@ describe('layerdu --report on a real overlay2 host', function () {
     assert.ok(logger.logsApparent > 20000 * 20);
     const created = mine.get(fx.containers.created.id)!;
     assert.equal(created.logs, 0);
+
+    // Rotated and compressed logs (max-file=4, compress=true) count too, every file once.
+    const rotated = mine.get(fx.containers.rotated.id)!;
+    const rotatedFiles = await logFiles(fx.root, fx.containers.rotated.id);
+    assert.ok(rotatedFiles.filter((f) => f.endsWith('.gz')).length >= 1, `rotated logs: ${rotatedFiles.join(' ')}`);
+    let rotatedDu = 0;
+    for (const f of rotatedFiles) rotatedDu += await duB1(f);
+    assert.equal(rotated.logs, rotatedDu, 'logs vs du -sB1 of the live and rotated logs');
+    assert.equal(rotated.logsApparent, await sumSizes(rotatedFiles));
   });
 
   it('4. waste: 8 MiB removed plus 2 MiB overwritten, counted once', async function () {

@@ -79,10 +79,11 @@ describe('e2e harness: the acceptance fixture', function () {
     }
   });
 
-  it('has the four containers in their states, with the SizeRw Docker reports', async function () {
+  it('has the five containers in their states, with the SizeRw Docker reports', async function () {
     const cs = new Map((await containersWithSize(fx.daemon)).map((c) => [c.Id, c]));
-    const { created, copyUp, logger, running } = fx.containers;
-    assert.equal(cs.size, 4);
+    const { created, copyUp, logger, running, rotated } = fx.containers;
+    assert.equal(cs.size, 5);
+    assert.equal(cs.get(rotated.id)?.State, 'exited');
     assert.equal(cs.get(created.id)?.State, 'created');
     assert.equal(cs.get(copyUp.id)?.State, 'exited');
     assert.equal(cs.get(logger.id)?.State, 'exited');

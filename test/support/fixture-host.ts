@@ -54,6 +54,8 @@ export interface Fixture {
     logger: FixtureContainer;
     /** Still running `sleep 3600`. */
     running: FixtureContainer;
+    /** Logged past json-file's max-size with compress=true: rotated `.N.gz` files beside the log. */
+    rotated: FixtureContainer;
   };
   volume: { name: string; bytesWritten: number; mountpoint: string };
   /** overlay2/<64 hex> made by hand: nothing refers to it. */
@@ -193,6 +195,21 @@ async function settle(file: string): Promise<void> {
   }
 }
 
+/** Waits until the rotated logs are all compressed and none changes any more (gzip runs async). */
+async function settleRotation(dir: string, id: string): Promise<void> {
+  let last = '';
+  for (let i = 0; i < 50; i++) {
+    const names = (await listDir(dir)).filter((n) => n.startsWith(`${id}-json.log`)).sort();
+    const sizes = await Promise.all(names.map((n) => stat(path.join(dir, n)).then((s) => `${n}:${s.size}`, () => n)));
+    const now = sizes.join(',');
+    const compressed = names.filter((n) => n.endsWith('.gz')).length;
+    if (now === last && compressed === names.length - 1 && compressed > 0) return;
+    last = now;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`fixture: the rotated logs in ${dir} did not settle`);
+}
+
 /** Builds the whole fixture on a fresh daemon. */
 export async function buildFixture(): Promise<Fixture> {
   const started = Date.now();
@@ -259,6 +276,14 @@ export async function buildFixture(): Promise<Fixture> {
     await d.docker(['run', '-d', '--network=none', '--name', 'running', 'base:latest', 'sleep', '3600']);
     const running = await container(d, 'running', base);
 
+    await d.docker([
+      'run', '--network=none', '--name', 'rotated',
+      '--log-opt', 'max-size=64k', '--log-opt', 'max-file=4', '--log-opt', 'compress=true',
+      'base:latest', 'sh', '-c', `seq 1 ${LOG_LINES} | sed 's/^/rotated line /'`,
+    ]);
+    const rotated = await container(d, 'rotated', base);
+    await settleRotation(path.join(d.root, 'containers', rotated.id), rotated.id);
+
     // A leaked layer directory: made by hand while the daemon runs; the daemon ignores it.
     const leakedId = randomBytes(32).toString('hex');
     const leakedPath = path.join(d.root, 'overlay2', leakedId);
@@ -279,7 +304,7 @@ export async function buildFixture(): Promise<Fixture> {
       root: d.root,
       host: d.host,
       images: { base, sharedA, sharedB, waste, hardlink, buildkit, six },
-      containers: { created, copyUp, logger, running },
+      containers: { created, copyUp, logger, running, rotated },
       volume: { name: volumeName, bytesWritten: VOLUME_BYTES, mountpoint: path.join(d.root, 'volumes', volumeName, '_data') },
       leaked: { id: leakedId, path: leakedPath, file: leakedFile, bytes: LEAKED_BYTES },
       buildKitDirs,
