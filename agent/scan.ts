@@ -5,14 +5,14 @@ import { join } from 'node:path';
 import { readBuildCacheIds } from '../collectors/buildkit.js';
 import { readContainers } from '../collectors/containers.js';
 import { readDockerApi } from '../collectors/docker-api.js';
-import type { ApiFacts, Bytes, DriverDirRole, DriverFact, LayerFact, LayerIndex, ScanError } from '../collectors/facts.js';
+import type { ApiFacts, Bytes, DriverDirRole, LayerFact, LayerIndex, ScanError } from '../collectors/facts.js';
 import { readFilesystemUsage } from '../collectors/host-fs.js';
 import { readImages } from '../collectors/image-metadata.js';
 import { readLayers, readMounts } from '../collectors/layer-metadata.js';
 import { describeError } from '../collectors/read.js';
 import { probeDType } from '../collectors/dtype.js';
 import {
-  backendFor, readConfiguredDriver, readDriverCandidates, readOverlayAvailable, type StorageBackend,
+  backendFor, readConfiguredDriver, readDriverCandidates, readOverlayAvailable,
 } from '../collectors/storage.js';
 import { chooseDriver, driverVerdict, type DriverCandidate, type DriverEvidence } from '../collectors/storage-driver.js';
 import { readVolumes } from '../collectors/volumes.js';
@@ -76,10 +76,6 @@ async function detectDriver(root: string, errors: ScanError[]): Promise<DriverEv
     overlayAvailable,
     probe: probeDType(real),
   };
-}
-
-function driverFact(name: string | null, evidence: DriverEvidence, backend: StorageBackend | null): DriverFact {
-  return driverVerdict(evidence, name, backend !== null);
 }
 
 async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -264,7 +260,7 @@ export async function scan(opts: ScanOptions): Promise<Report> {
   evidence = withApi(evidence, api);
   const facts: ScanFacts = {
     dockerRoot: root,
-    driver: driverFact(driver, evidence, backend),
+    driver: driverVerdict(evidence, driver, backend !== null),
     filesystem,
     driverBase: backend?.base ?? join(root, driver ?? ''),
     images,

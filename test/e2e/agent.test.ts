@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import type { Report } from '../../agent/model/report.js';
-import { get, parseExposition, pick, startAgent, value, type AgentProcess, type Sample } from '../support/agent-process.js';
+import { get, parseExposition, pick, startAgent, value, type AgentProcess } from '../support/agent-process.js';
 import { makeBaseImage, startDaemon, type Daemon } from '../support/dockerd.js';
 import { CLI, REPO_ROOT, runReport } from '../support/oracles.js';
 

@@ -15,7 +15,7 @@ import type { Report } from '../../agent/model/report.js';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { cleanupSteps } from '../support/cleanup.js';
 import { mountExt4WithoutDType, type NoDTypeFs } from '../support/no-dtype-fs.js';
-import { findExecutable, makeBaseImage, run, startDaemon, type Daemon } from '../support/dockerd.js';
+import { findExecutable, makeBaseImage, startDaemon, type Daemon } from '../support/dockerd.js';
 import { buildClassic } from '../support/fixture-host.js';
 import { REPO_ROOT, runReport } from '../support/oracles.js';
 import { PROMETHEUS, PROMTOOL, panelQueries, startPrometheus, substitute, type PromAlert, type PromServer } from '../support/prometheus.js';

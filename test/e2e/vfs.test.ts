@@ -2,12 +2,12 @@
 // filetype feature (so overlay2 refuses it and Docker falls back to vfs), and one overlay2 daemon
 // on the machine's own ext4. Figures are checked against du and Docker's layerdb.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Report } from '../../agent/model/report.js';
 import { cleanupSteps } from '../support/cleanup.js';
 import { mountExt4WithoutDType, type NoDTypeFs } from '../support/no-dtype-fs.js';
-import { findExecutable, makeBaseImage, run, startDaemon, type Daemon } from '../support/dockerd.js';
+import { findExecutable, makeBaseImage, startDaemon, type Daemon } from '../support/dockerd.js';
 import { buildClassic } from '../support/fixture-host.js';
 import { duB1, runReport, type ReportRun } from '../support/oracles.js';
 
