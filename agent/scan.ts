@@ -16,7 +16,7 @@ import {
 } from '../collectors/storage.js';
 import { chooseDriver, driverVerdict, type DriverCandidate, type DriverEvidence } from '../collectors/storage-driver.js';
 import { readVolumes } from '../collectors/volumes.js';
-import { walkerCount, walkTree, warmWalkers } from '../collectors/walk-pool.js';
+import { walkTree, warmWalkers } from '../collectors/walk-pool.js';
 import { buildReport, wasteJobs } from './model/build-report.js';
 import { computeWasteYielding } from './model/layer-analysis.js';
 import { classifyDirs } from './model/graph.js';
@@ -27,8 +27,6 @@ export interface ScanOptions {
   dockerRoot: string;
   dockerHost: string;
   apiTimeoutMs?: number;
-  /** How many layer directories are walked at once (default: one per walker process). */
-  walkers?: number;
   /** Walks of committed image layers, kept between scans by the agent; they never change. */
   layerCache?: LayerCache;
   /** The agent's memo of image waste; replaced with this scan's figures after each scan. */
@@ -76,14 +74,6 @@ async function detectDriver(root: string, errors: ScanError[]): Promise<DriverEv
     overlayAvailable,
     probe: probeDType(real),
   };
-}
-
-async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  });
-  await Promise.all(runners);
 }
 
 /**
@@ -223,13 +213,16 @@ export async function scan(opts: ScanOptions): Promise<Report> {
     }
     const roles = classifyDirs(ids, layers, mounts, buildkit.ids);
     let done = 0;
-    const walks = pool(longestFirst(roles, layers), opts.walkers ?? walkerCount(), async ([id, role]) => {
-      try {
-        await measure(id, role);
-      } finally {
-        opts.onProgress?.(++done, roles.size);
-      }
-    });
+    // The walker pool bounds how many walks run at once and takes them in this order.
+    const walks = Promise.all(
+      longestFirst(roles, layers).map(async ([id, role]) => {
+        try {
+          await measure(id, role);
+        } finally {
+          opts.onProgress?.(++done, roles.size);
+        }
+      }),
+    );
     startApi();
     await walks;
     if (cache) for (const k of cache.keys()) if (!liveKeys.has(k)) cache.delete(k);

@@ -23,9 +23,23 @@ export interface StorageBackend {
   readonly layersAreDiffs: boolean;
 }
 
-// overlay2 keeps short symlinks to every layer in `l/` and a block device node for quota
-// probing; neither is a layer.
-const OVERLAY2_BOOKKEEPING = new Set(['l', 'backingFsBlockDev']);
+/**
+ * Where each driver keeps its layers, and what in there is bookkeeping (overlay2: short symlinks
+ * to every layer in `l/`, a block device node for quota probing). Docker leaves `image/<driver>/`
+ * of earlier drivers behind; a driver whose layer directory has entries is in use.
+ */
+const DRIVER_LAYER_DIRS: Record<string, { dir: string[]; bookkeeping: string[] }> = {
+  overlay2: { dir: ['overlay2'], bookkeeping: ['l', 'backingFsBlockDev'] },
+  'fuse-overlayfs': { dir: ['fuse-overlayfs'], bookkeeping: ['l'] },
+  vfs: { dir: ['vfs', 'dir'], bookkeeping: [] },
+  btrfs: { dir: ['btrfs', 'subvolumes'], bookkeeping: [] },
+  zfs: { dir: ['zfs', 'graph'], bookkeeping: [] },
+  devicemapper: { dir: ['devicemapper', 'mnt'], bookkeeping: [] },
+  aufs: { dir: ['aufs', 'diff'], bookkeeping: [] },
+  overlay: { dir: ['overlay'], bookkeeping: [] },
+};
+
+const OVERLAY2_BOOKKEEPING = new Set(DRIVER_LAYER_DIRS.overlay2!.bookkeeping);
 
 export function overlay2Backend(dockerRoot: string): StorageBackend {
   const base = join(dockerRoot, 'overlay2');
@@ -81,21 +95,6 @@ export function backendFor(dockerRoot: string, driver: string): StorageBackend |
 }
 
 // ---- Which driver the disk says is in use -----------------------------------------------------
-
-/**
- * Where each driver keeps its layers, and what in there is bookkeeping. Docker leaves
- * `image/<driver>/` of earlier drivers behind; a driver whose layer directory has entries is in use.
- */
-const DRIVER_LAYER_DIRS: Record<string, { dir: string[]; bookkeeping: string[] }> = {
-  overlay2: { dir: ['overlay2'], bookkeeping: ['l', 'backingFsBlockDev'] },
-  'fuse-overlayfs': { dir: ['fuse-overlayfs'], bookkeeping: ['l'] },
-  vfs: { dir: ['vfs', 'dir'], bookkeeping: [] },
-  btrfs: { dir: ['btrfs', 'subvolumes'], bookkeeping: [] },
-  zfs: { dir: ['zfs', 'graph'], bookkeeping: [] },
-  devicemapper: { dir: ['devicemapper', 'mnt'], bookkeeping: [] },
-  aufs: { dir: ['aufs', 'diff'], bookkeeping: [] },
-  overlay: { dir: ['overlay'], bookkeeping: [] },
-};
 
 async function mtimeMs(path: string): Promise<number | null> {
   try {
