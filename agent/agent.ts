@@ -6,7 +6,7 @@ import type { Report } from './model/report.js';
 import { ScanLoop } from './scheduler.js';
 import { scan, type LayerCache } from './scan.js';
 import { startServer } from './server.js';
-import { warmWalkers } from '../collectors/walk-pool.js';
+import { prepareWalkers } from '../collectors/walk-tree.js';
 import type { WebConfig } from './web-config.js';
 
 export interface AgentOptions {
@@ -26,7 +26,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   // Loaded before the server listens: evaluating the client's modules holds this thread for a
   // few hundred milliseconds, which a scrape must never wait behind.
   await import('dockerode');
-  warmWalkers();
+  prepareWalkers();
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   // prom-client exports these gauges with a counter's `_total` suffix, which promtool rejects.

@@ -16,7 +16,7 @@ import {
 } from '../collectors/storage.js';
 import { chooseDriver, driverVerdict, type DriverCandidate, type DriverEvidence } from '../collectors/storage-driver.js';
 import { readVolumes } from '../collectors/volumes.js';
-import { walkTree, warmWalkers } from '../collectors/walk-pool.js';
+import { prepareWalkers, walkTree } from '../collectors/walk-tree.js';
 import { buildReport, wasteJobs } from './model/build-report.js';
 import { computeWasteYielding } from './model/layer-analysis.js';
 import { classifyDirs } from './model/graph.js';
@@ -77,13 +77,16 @@ async function detectDriver(root: string, errors: ScanError[]): Promise<DriverEv
 }
 
 /**
- * Walk order: the biggest image layers first (by their layerdb size, the best guess before a
- * walk), so the walkers finish together instead of one walking a big layer alone at the end.
+ * Walk order, so that the walkers finish together instead of one walking a big layer alone at
+ * the end: what has no size to go by and may be big (orphans, build cache) first, image layers
+ * by their entry count, biggest first, as their tar-split file tells it, and containers' thin
+ * writable layers last, where they fill the gaps.
  */
-function longestFirst(roles: Map<string, DriverDirRole>, layers: LayerFact[]): Array<[string, DriverDirRole]> {
-  const size = new Map(layers.filter((l) => l.cacheId).map((l) => [l.cacheId!, l.size ?? 0]));
-  const weight = ([id, role]: [string, DriverDirRole]) => (role === 'image-layer' ? (size.get(id) ?? 0) : -1);
-  return [...roles].sort((a, b) => weight(b) - weight(a));
+function walkOrder(roles: Map<string, DriverDirRole>, layers: LayerFact[]): Array<[string, DriverDirRole]> {
+  const entries = new Map(layers.filter((l) => l.cacheId).map((l) => [l.cacheId!, l.tarSplitBytes ?? Infinity]));
+  const weight = ([id, role]: [string, DriverDirRole]) =>
+    role === 'image-layer' ? (entries.get(id) ?? Infinity) : role === 'container-layer' || role === 'container-init' ? 0 : Infinity;
+  return [...roles].sort((a, b) => (weight(a) === weight(b) ? 0 : weight(b) - weight(a)));
 }
 
 /** Runs one collector, timing it; it succeeded when it threw nothing and reported no problem. */
@@ -129,7 +132,7 @@ export async function scan(opts: ScanOptions): Promise<Report> {
   const timed = timer(errors, runs);
 
   // Walker processes start now, so their start-up overlaps the metadata reads.
-  warmWalkers();
+  prepareWalkers();
   // The API answers beside the disk work and is awaited last: a hung daemon delays nothing. It
   // starts once the walks are under way, as loading its client is itself work for this thread.
   let apiPromise: Promise<ApiFacts | null> | null = null;
@@ -173,26 +176,30 @@ export async function scan(opts: ScanOptions): Promise<Report> {
   let layersReused = 0;
   const cache = opts.layerCache;
   const chainOfDir = new Map(layers.filter((l) => l.cacheId).map((l) => [l.cacheId!, l.chainId]));
+  const hasParent = new Set(layers.filter((l) => l.cacheId && l.parent).map((l) => l.cacheId!));
   const liveKeys = new Set<string>();
+  // Layers are measured by their content, as Docker and du of `diff/` see them; what nothing
+  // refers to is measured whole, since removing it would free the whole directory.
+  const walkPath = (id: string, role: DriverDirRole) =>
+    role === 'orphan' || role === 'build-cache' ? backend!.dirPath(id) : backend!.contentPath(id);
   async function measure(id: string, role: DriverDirRole): Promise<void> {
     if (!backend) return;
+    const path = walkPath(id, role);
     const key = role === 'image-layer' ? `${chainOfDir.get(id)}@${id}` : null;
     const hit = key ? cache?.get(key) : undefined;
     if (key) liveKeys.add(key);
     if (hit) {
-      dirs.set(id, { id, path: backend.contentPath(id), bytes: hit.bytes });
+      dirs.set(id, { id, path, bytes: hit.bytes });
       if (hit.index) indexes.set(id, hit.index);
       layersReused += 1;
       return;
     }
-    // Layers are measured by their content, as Docker and du of `diff/` see them; what nothing
-    // refers to is measured whole, since removing it would free the whole directory.
-    const whole = role === 'orphan' || role === 'build-cache';
-    const path = whole ? backend.dirPath(id) : backend.contentPath(id);
     // vfs layers are full copies, not diffs: a path index of them would call every file waste.
     const index = backend.layersAreDiffs && (role === 'image-layer' || role === 'container-layer');
+    // An opaque directory hides only what lies below it: nothing, in a base layer or a writable one.
+    const opaque = role === 'image-layer' && hasParent.has(id);
     const walkErrors: ScanError[] = [];
-    const walked = await walkTree(path, { errors: walkErrors, source: 'layer-walker', index });
+    const walked = await walkTree(path, { errors: walkErrors, source: 'layer-walker', index, opaque });
     errors.push(...walkErrors);
     dirs.set(id, { id, path, bytes: { disk: walked.size.disk, apparent: walked.size.apparent } });
     if (walked.index) indexes.set(id, walked.index);
@@ -203,19 +210,21 @@ export async function scan(opts: ScanOptions): Promise<Report> {
     }
   }
 
-  await timed('layer-walker', async () => {
-    if (!backend) return;
-    let ids: string[] = [];
+  const ids = await timed('layer-walker', async () => {
+    if (!backend) return [];
     try {
-      ids = await backend.listDirs();
+      return await backend.listDirs();
     } catch (e) {
       errors.push({ source: 'layer-walker', path: backend.base, message: describeError(e) });
+      return [];
     }
-    const roles = classifyDirs(ids, layers, mounts, buildkit.ids);
+  });
+  const roles = classifyDirs(ids, layers, mounts, buildkit.ids);
+  const walks = timed('layer-walker', async () => {
     let done = 0;
-    // The walker pool bounds how many walks run at once and takes them in this order.
-    const walks = Promise.all(
-      longestFirst(roles, layers).map(async ([id, role]) => {
+    // Walks run a few at a time (walk-tree.ts), taken in this order.
+    await Promise.all(
+      walkOrder(roles, layers).map(async ([id, role]) => {
         try {
           await measure(id, role);
         } finally {
@@ -223,18 +232,15 @@ export async function scan(opts: ScanOptions): Promise<Report> {
         }
       }),
     );
-    startApi();
-    await walks;
     if (cache) for (const k of cache.keys()) if (!liveKeys.has(k)) cache.delete(k);
   });
 
-  // The rest of the docker root, each byte once: everything the figures above did not walk.
-  // BuildKit's own store is build cache; the remainder (metadata, the driver's bookkeeping) is
-  // "other", so that the total is the whole root.
-  const [buildkitStore, other] = await timed('docker-root', async () => {
-    const counted = [...dirs.values()].map((d) => d.path);
+  // The rest of the docker root, each byte once: everything the layer walks do not cover, walked
+  // beside them. BuildKit's own store is build cache; the remainder (metadata, the driver's
+  // bookkeeping) is "other", so that the total is the whole root.
+  const rootWalks = timed('docker-root', async () => {
     const skip = [
-      ...counted,
+      ...(backend ? [...roles].map(([id, role]) => walkPath(id, role)) : []),
       join(root, 'buildkit'),
       ...volumes.map((v) => join(root, 'volumes', v.name, '_data')),
       ...containers.flatMap((c) => c.logPaths),
@@ -246,9 +252,18 @@ export async function scan(opts: ScanOptions): Promise<Report> {
     const rest = walkTree(root, { errors, source, skip });
     const [s, r] = [await store, await rest];
     if (s.size.entries > 0) errors.push(...storeErrors);
-    return [s.size, r.size];
+    return [s.size, r.size] as const;
   });
+  startApi();
+  const [, [buildkitStore, other]] = await Promise.all([walks, rootWalks]);
 
+  // Waste figures are worked out here, pausing between steps, so that buildReport (synchronous,
+  // pure) finds them all in the memo and a scrape never waits behind a million paths; and before
+  // the API is awaited, so that a slow daemon's answer overlaps them.
+  const known = new Map(opts.wasteMemo?.current ?? []);
+  for (const job of wasteJobs({ images, layers, indexes }).values()) {
+    if (job.indexes && !known.has(job.key)) known.set(job.key, await computeWasteYielding(job.indexes));
+  }
   const api = await startApi();
   evidence = withApi(evidence, api);
   const facts: ScanFacts = {
@@ -278,12 +293,6 @@ export async function scan(opts: ScanOptions): Promise<Report> {
       layersReused,
     },
   };
-  // Waste figures are worked out here, pausing between steps, so that buildReport (synchronous,
-  // pure) finds them all in the memo and a scrape never waits behind a million paths.
-  const known = new Map(opts.wasteMemo?.current ?? []);
-  for (const job of wasteJobs(facts).values()) {
-    if (job.indexes && !known.has(job.key)) known.set(job.key, await computeWasteYielding(job.indexes));
-  }
   const next = new Map<string, Bytes>();
   facts.wasteMemo = { previous: known, next };
   const report = buildReport(facts);

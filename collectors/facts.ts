@@ -52,6 +52,11 @@ export interface LayerFact {
   cacheId: string | null;
   /** layerdb `size`: Docker's apparent size of the layer's own changes. */
   size: number | null;
+  /**
+   * Bytes of layerdb's `tar-split.json.gz`, which holds a tar header for every entry of the
+   * layer: it grows with the entry count, and so with the cost of walking the layer.
+   */
+  tarSplitBytes?: number;
 }
 
 export interface MountFact {

@@ -52,25 +52,30 @@ async function listOrEmpty(dir: string, errors: ScanError[], source: string): Pr
 export async function readLayers(imageDir: string, errors: ScanError[]): Promise<LayerFact[]> {
   const source = 'layer-metadata';
   const dir = join(imageDir, 'layerdb', 'sha256');
-  const layers: LayerFact[] = [];
-  for (const hex of await listOrEmpty(dir, errors, source)) {
-    if (!/^[0-9a-f]{64}$/.test(hex)) continue;
-    const path = join(dir, hex);
-    try {
-      const [diff, cacheId, size, parent] = await readFiles(path, ['diff', 'cache-id', 'size', 'parent']);
-      const { layer, problems } = parseLayerEntry(`sha256:${hex}`, {
-        diff: diff ?? null,
-        cacheId: cacheId ?? null,
-        size: size ?? null,
-        parent: parent ?? null,
-      });
-      for (const p of problems) errors.push({ source, path, message: p });
-      layers.push(layer);
-    } catch (e) {
-      errors.push({ source, path, message: describeError(e) });
-    }
-  }
-  return layers;
+  const entries = await Promise.all(
+    (await listOrEmpty(dir, errors, source)).map(async (hex): Promise<LayerFact | null> => {
+      if (!/^[0-9a-f]{64}$/.test(hex)) return null;
+      const path = join(dir, hex);
+      try {
+        const [[diff, cacheId, size, parent], tarSplit] = await Promise.all([
+          readFiles(path, ['diff', 'cache-id', 'size', 'parent']),
+          fsp.stat(join(path, 'tar-split.json.gz')).catch(() => null),
+        ]);
+        const { layer, problems } = parseLayerEntry(`sha256:${hex}`, {
+          diff: diff ?? null,
+          cacheId: cacheId ?? null,
+          size: size ?? null,
+          parent: parent ?? null,
+        });
+        for (const p of problems) errors.push({ source, path, message: p });
+        return tarSplit ? { ...layer, tarSplitBytes: tarSplit.size } : layer;
+      } catch (e) {
+        errors.push({ source, path, message: describeError(e) });
+        return null;
+      }
+    }),
+  );
+  return entries.filter((l): l is LayerFact => l !== null);
 }
 
 export async function readMounts(imageDir: string, errors: ScanError[]): Promise<MountFact[]> {

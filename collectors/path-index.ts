@@ -38,7 +38,27 @@ export function childHash(parent: number, name: string): number {
     a = Math.imul(a ^ c, 16777619);
     b = Math.imul(b ^ c, 0x01000193 + 0x2b);
   }
-  // Final avalanche so short names spread over the whole range.
+  return mix(a, b);
+}
+
+/**
+ * childHash of a name given as bytes, without decoding it, when they are all ASCII (each byte is
+ * then the name's char code); -1 when one is not, and the caller decodes the name.
+ */
+export function childHashAscii(parent: number, bytes: Uint8Array, start: number, end: number): number {
+  let a = (Math.floor(parent / TWO_21) ^ 0x811c9dc5) >>> 0;
+  let b = ((parent % TWO_21) ^ 0x01000193 ^ 0x5bd1e995) >>> 0;
+  for (let i = start; i < end; i++) {
+    const c = bytes[i]!;
+    if (c > 0x7f) return -1;
+    a = Math.imul(a ^ c, 16777619);
+    b = Math.imul(b ^ c, 0x01000193 + 0x2b);
+  }
+  return mix(a, b);
+}
+
+// Final avalanche so short names spread over the whole range.
+function mix(a: number, b: number): number {
   a ^= a >>> 15;
   a = Math.imul(a, 0x2c1b3c6d);
   a ^= a >>> 12;
@@ -115,8 +135,9 @@ export class PathIndexBuilder {
   }
 }
 
-// Both FNV lanes fold into the slot, so tables past 2^21 slots still spread evenly.
-const slotOf = (hash: number, mask: number) => ((hash % TWO_21) ^ Math.floor(hash / TWO_21)) & mask;
+// Both FNV lanes fold into the slot, so tables past 2^21 slots still spread evenly. ToInt32 keeps
+// the low 32 bits of each integer part, which is cheaper than taking the lanes apart exactly.
+const slotOf = (hash: number, mask: number) => (hash ^ (hash / TWO_21)) & mask;
 
 /** Twice as many slots as entries keeps probe runs short; 4 bytes a slot. */
 function buildTable(hashes: Float64Array): Int32Array {

@@ -3,7 +3,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { ScanError, VolumeFact } from './facts.js';
 import { describeError } from './read.js';
-import { walkTree } from './walk-pool.js';
+import { walkTree } from './walk-tree.js';
 
 export async function readVolumes(volumesDir: string, errors: ScanError[]): Promise<VolumeFact[]> {
   const source = 'volumes';

@@ -1,17 +1,18 @@
-// Walker processes: trees are walked with synchronous system calls (much cheaper per file than
-// promises) in a few child processes, so the main thread keeps answering /metrics during a scan.
-// Processes rather than threads because a walker enters each directory (chdir), as du does.
-// Bounded: one walk per process at a time, and no more processes than cores (at most 4).
+// Walker processes for the Node walker (walk.ts): trees are walked with synchronous system calls
+// (much cheaper per file than promises) in child processes, so the main thread keeps answering
+// /metrics during a scan. Processes rather than threads because a walker enters each directory
+// (chdir), as du does. Bounded: one walk per process at a time, no more processes than cores
+// (at most 4).
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { ScanError } from './facts.js';
 import type { WalkOptions, WalkOutcome } from './walk.js';
 
 export interface WalkJob {
   id: number;
   root: string;
   index: boolean;
+  opaque: boolean;
   source: string;
   skip: string[];
 }
@@ -35,7 +36,7 @@ class WalkPool {
 
   run(root: string, opts: WalkOptions): Promise<WalkOutcome> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ job: { id: this.nextId++, root, index: !!opts.index, source: opts.source, skip: opts.skip ?? [] }, resolve, reject });
+      this.queue.push({ job: { id: this.nextId++, root, index: !!opts.index, opaque: opts.opaque ?? !!opts.index, source: opts.source, skip: opts.skip ?? [] }, resolve, reject });
       this.pump();
     });
   }
@@ -116,25 +117,8 @@ export function warmWalkers(): void {
   pool.warm();
 }
 
-/**
- * Walks a tree in a walker process; problems go to `errors` and the walk always completes. With a
- * custom `fs` (tests) the walk runs inline.
- */
-export async function walkTree(root: string, opts: WalkOptions & { errors: ScanError[] }): Promise<Omit<WalkOutcome, 'errors'>> {
-  let outcome: WalkOutcome;
-  if (opts.fs) {
-    // Inline only for tests that stage races; the agent's own thread never loads the walker.
-    const { walkTreeSync } = await import('./walk.js');
-    outcome = walkTreeSync(root, opts);
-  } else {
-    pool ??= new WalkPool(walkerCount());
-    try {
-      outcome = await pool.run(root, opts);
-    } catch (e) {
-      opts.errors.push({ source: opts.source, path: root, message: `walker failed: ${(e as Error).message}` });
-      return { size: { disk: 0, apparent: 0, entries: 0 }, index: null };
-    }
-  }
-  opts.errors.push(...outcome.errors);
-  return { size: outcome.size, index: outcome.index };
+/** Walks a tree in a walker process; fails only when the process does. */
+export function walkInPool(root: string, opts: WalkOptions): Promise<WalkOutcome> {
+  pool ??= new WalkPool(walkerCount());
+  return pool.run(root, opts);
 }

@@ -1,46 +1,33 @@
-// The tree walker: one directory tree summed on both byte bases of ../shared/contract.md, and,
-// when asked, indexed path by path (collectors/path-index.ts) for the waste and copy-up analysis.
-//
-// cAdvisor's rules: st_blocks*512 for disk bytes, every inode once (hardlinks), never cross into
-// another device (a running container's `merged/` or `mounts/shm`), a file that vanishes between
-// readdir and lstat is normal churn on a live host. The walk itself is synchronous system calls,
-// the fastest Node has, and runs in walker processes (walk-pool.ts) so the event loop stays free.
+// The Node walker: one directory tree walked with synchronous system calls (the fastest Node
+// has) in a walker process (walk-pool.ts), so the event loop stays free. It serves the walks GNU
+// find cannot (find-walk.ts): a tree with parts to skip, or a host without GNU find.
 import { constants, lstatSync, readdirSync, type Stats } from 'node:fs';
-import { getAttributeSync } from '@napi-rs/xattr';
-import type { EntryKind, ScanError, TreeSize } from './facts.js';
-import { childHash, PathIndexBuilder, ROOT_HASH, type PathIndex } from './path-index.js';
-import { describeError } from './read.js';
+import type { EntryKind } from './facts.js';
+import { childHash, ROOT_HASH } from './path-index.js';
+import { AT_ROOT, isOpaqueDir, NOT_ENTERED, TreeTally, type EntryStat, type WalkOutcome } from './tally.js';
+
+export type { WalkOutcome } from './tally.js';
 
 /** The few fs calls the walker makes, so tests can stage races (a file deleted mid-walk). */
 export interface WalkFs {
   lstat(path: string): Stats;
   readdir(path: string): string[];
-  /** The overlayfs opaque marker of a directory (trusted.* as root, user.* for rootless daemons). */
   isOpaque(path: string): boolean;
 }
 
 const { S_IFMT, S_IFDIR, S_IFREG, S_IFCHR } = constants;
 
-const OPAQUE_XATTRS = ['trusted.overlay.opaque', 'user.overlay.opaque'];
-
 export const nodeWalkFs: WalkFs = {
   lstat: (p) => lstatSync(p),
   readdir: (p) => readdirSync(p),
-  isOpaque(p) {
-    for (const name of OPAQUE_XATTRS) {
-      try {
-        if (getAttributeSync(p, name)?.toString() === 'y') return true;
-      } catch {
-        // No permission for trusted.* (an unprivileged agent) reads as "not opaque".
-      }
-    }
-    return false;
-  },
+  isOpaque: isOpaqueDir,
 };
 
 export interface WalkOptions {
   /** Build the per-path index (image and container layers only). */
   index?: boolean;
+  /** Tell opaque directories in the index (default: when indexing). */
+  opaque?: boolean;
   source: string;
   fs?: WalkFs;
   /**
@@ -53,17 +40,6 @@ export interface WalkOptions {
   skip?: string[];
 }
 
-export interface WalkOutcome {
-  size: TreeSize;
-  index: PathIndex | null;
-  errors: ScanError[];
-}
-
-
-function message(e: unknown): string {
-  return (e as NodeJS.ErrnoException)?.code === 'ENOENT' ? 'vanished during the walk' : describeError(e);
-}
-
 /**
  * chdir follows symlinks: a directory swapped for a link between lstat and chdir would lead the
  * walk out of the tree. Entering is only trusted when `.` is still the inode that was listed.
@@ -74,87 +50,91 @@ function enter(dir: string, dev: number, ino: number): void {
   if (here.dev !== dev || here.ino !== ino) throw Object.assign(new Error('replaced during the walk'), { code: 'ENOENT' });
 }
 
-export function walkTreeSync(root: string, opts: WalkOptions): WalkOutcome {
-  const fs = opts.fs ?? nodeWalkFs;
-  const size: TreeSize = { disk: 0, apparent: 0, entries: 0 };
-  const errors: ScanError[] = [];
-  const builder = opts.index ? new PathIndexBuilder() : null;
-  const seenInodes = new Set<number>();
-  const report = (path: string, e: unknown) => errors.push({ source: opts.source, path, message: message(e) });
+export function entryStat(st: Stats): EntryStat {
+  return { isDir: (st.mode & S_IFMT) === S_IFDIR, dev: st.dev, ino: st.ino, nlink: st.nlink, blocks: st.blocks, size: st.size };
+}
 
+/** `where` names the entry for the opaque check: the bare name when walking relative, else the path. */
+function kindOf(st: Stats, where: string, fs: WalkFs, tally: TreeTally): EntryKind {
+  const type = st.mode & S_IFMT;
+  if (type === S_IFDIR) return tally.opaque && fs.isOpaque(where) ? 'opaque' : 'dir';
+  if (type === S_IFREG) return 'file';
+  // overlayfs records a delete as a character device with device number 0/0.
+  return type === S_IFCHR && st.rdev === 0 ? 'whiteout' : 'other';
+}
+
+export function walkTreeSync(root: string, opts: WalkOptions): WalkOutcome {
+  const steps = walkSteps(root, opts);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** Entries looked at between two pauses of a stepped walk. */
+const STEP = 2000;
+
+/**
+ * The walk, pausing every STEP entries so that the agent's own thread can run it between other
+ * work (walkTreeYielding); a walker process runs it straight through (walkTreeSync).
+ */
+export function* walkSteps(root: string, opts: WalkOptions, tally = new TreeTally(opts.source, opts.index === true, opts.opaque)): Generator<void, WalkOutcome> {
+  const fs = opts.fs ?? nodeWalkFs;
   let rootStat: Stats;
   try {
     rootStat = fs.lstat(root);
   } catch (e) {
-    report(root, e);
-    return { size, index: builder?.finish() ?? null, errors };
+    tally.error(root, e);
+    return tally.outcome();
   }
-  const dev = rootStat.dev;
+  if (!tally.root(entryStat(rootStat))) return tally.outcome();
 
   const relative = opts.relative === true;
-
-  // Sums one entry and indexes it; returns its entry number, or -2 when it is not to be entered.
-  // `where` names it for the opaque check: the bare name when walking relative, else the path.
-  const count = (where: string, st: Stats, hash: number, parent: number, isRoot: boolean): number => {
-    if (st.dev !== dev) return -2;
-    const type = st.mode & S_IFMT;
-    const isDir = type === S_IFDIR;
-    let disk = st.blocks * 512;
-    let apparent = !isDir && st.size > 0 ? st.size : 0;
-    const linked = !isDir && st.nlink > 1;
-    // Directories cannot be hardlinked, and a file with one link cannot recur: only the rest
-    // need remembering, which keeps the set small on real layers.
-    if (linked && seenInodes.has(st.ino)) disk = apparent = 0;
-    else {
-      if (linked) seenInodes.add(st.ino);
-      size.entries += 1;
-    }
-    size.disk += disk;
-    size.apparent += apparent;
-    if (!builder || isRoot) return isDir ? -1 : -2;
-    const kind: EntryKind = isDir
-      ? fs.isOpaque(where)
-        ? 'opaque'
-        : 'dir'
-      : type === S_IFREG
-        ? 'file'
-        : type === S_IFCHR && st.rdev === 0
-          ? 'whiteout' // overlayfs records a delete as a character device with device number 0/0
-          : 'other';
-    const i = builder.add(hash, parent, kind, disk, apparent, linked ? st.ino : 0);
-    return isDir ? i : -2;
-  };
-
-  if (count(root, rootStat, ROOT_HASH, -1, true) === -2) return { size, index: builder?.finish() ?? null, errors };
-
+  let seen = 0;
   const skip = new Set(opts.skip ?? []);
   // Depth-first over an explicit stack: no recursion limit on deep trees.
   const stack: Array<{ path: string; hash: number; entry: number; ino: number }> = [
-    { path: root, hash: ROOT_HASH, entry: -1, ino: rootStat.ino },
+    { path: root, hash: ROOT_HASH, entry: AT_ROOT, ino: rootStat.ino },
   ];
   while (stack.length > 0) {
     const dir = stack.pop()!;
     let names: string[];
     try {
-      if (relative) enter(dir.path, dev, dir.ino);
+      if (relative) enter(dir.path, rootStat.dev, dir.ino);
       names = relative ? readdirSync('.') : fs.readdir(dir.path);
     } catch (e) {
-      report(dir.path, e);
+      tally.error(dir.path, e);
       continue;
     }
     for (const name of names) {
-      if (skip.size > 0 && skip.has(`${dir.path}/${name}`)) continue;
+      if (++seen % STEP === 0) yield;
+      const path = `${dir.path}/${name}`;
+      if (skip.size > 0 && skip.has(path)) continue;
       let st: Stats;
       try {
-        st = relative ? lstatSync(name) : fs.lstat(`${dir.path}/${name}`);
+        st = relative ? lstatSync(name) : fs.lstat(path);
       } catch (e) {
-        report(`${dir.path}/${name}`, e);
+        tally.error(path, e);
         continue;
       }
-      const hash = builder ? childHash(dir.hash, name) : 0;
-      const entry = count(relative ? name : `${dir.path}/${name}`, st, hash, dir.entry, false);
-      if (entry !== -2) stack.push({ path: `${dir.path}/${name}`, hash, entry, ino: st.ino });
+      const hash = tally.indexing ? childHash(dir.hash, name) : 0;
+      const kind = tally.indexing ? kindOf(st, relative ? name : path, fs, tally) : null;
+      const entry = tally.add(entryStat(st), kind, hash, dir.entry);
+      if (entry !== NOT_ENTERED) stack.push({ path, hash, entry, ino: st.ino });
     }
   }
-  return { size, index: builder?.finish() ?? null, errors };
+  return tally.outcome();
+}
+
+/**
+ * The walk on this thread, a few milliseconds at a time, into `tally` (which may be summing
+ * other trees too): for small trees, where a walker process would cost more to start than the walk.
+ */
+export async function walkYieldingInto(root: string, opts: WalkOptions, tally: TreeTally): Promise<WalkOutcome> {
+  const steps = walkSteps(root, { ...opts, relative: false }, tally);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
 }

@@ -19,7 +19,7 @@ export interface WasteJob {
 }
 
 /** For every listed image, what its waste figure depends on. */
-export function wasteJobs(f: ScanFacts): Map<string, WasteJob> {
+export function wasteJobs(f: Pick<ScanFacts, 'images' | 'layers' | 'indexes'>): Map<string, WasteJob> {
   const layerByChain = new Map(f.layers.map((l) => [l.chainId, l]));
   const jobs = new Map<string, WasteJob>();
   for (const img of listedImages(f.images)) {

@@ -4,49 +4,88 @@
 // changes.
 import type { Bytes, LayerIndex } from '../../collectors/facts.js';
 import { find, KIND } from '../../collectors/path-index.js';
-import { HashSet } from './hash-set.js';
+import { HashFlags } from './hash-flags.js';
 
 const isDir = (kind: number) => kind === KIND.dir || kind === KIND.opaque;
+
+/** How many entries are read between two pauses of a stepped analysis. */
+const STEP = 16_384;
 
 /**
  * What the layers above hide from the ones below. A non-directory (file, symlink, whiteout) hides
  * its path and everything under it; an opaque directory hides what is under it; a directory hides
  * a non-directory at its own path.
+ *
+ * Layers from above are merged into one set of path flags, one mark per entry, which then serves
+ * every layer below. A layer below that is much smaller than the layers not merged yet is instead
+ * looked up from their side (a scan of their entries against its own few paths), so that a small
+ * base under a big layer never pays for marking the big one.
  */
 class Masks {
-  private readonly full = new HashSet();
-  private readonly below = new HashSet();
-  private readonly dirs = new HashSet();
+  private static readonly NON_DIR = 1;
+  private static readonly OPAQUE = 2;
+  private static readonly DIR = 4;
+  private readonly merged = new HashFlags();
+  private pending: LayerIndex[] = [];
+  private pendingEntries = 0;
+  /** Scans of the current pending layers so far: past a few, merging them is the cheaper. */
+  private scans = 0;
+  /** Flags from the pending layers, by entry of the layer being checked; null when all are merged. */
+  private scanned: Uint8Array | null = null;
 
-  /**
-   * Whether entry `i` is hidden. `shadow` marks the directories of this layer whose whole content
-   * is hidden; entries come after their parents, so one look at the parent replaces a walk up
-   * every ancestor.
-   */
-  hides(layer: LayerIndex, i: number, shadow: Uint8Array): boolean {
-    const h = layer.hashes[i]!;
-    const p = layer.parents[i]!;
-    const underShadow = p >= 0 && shadow[p] === 1;
-    const replaced = this.full.has(h);
-    if (isDir(layer.kinds[i]!)) {
-      if (underShadow || replaced || this.below.has(h)) shadow[i] = 1;
-      return underShadow || replaced;
-    }
-    return underShadow || replaced || this.dirs.has(h);
+  private static flagsOf(kind: number): number {
+    return kind === KIND.dir ? Masks.DIR : kind === KIND.opaque ? Masks.DIR | Masks.OPAQUE : Masks.NON_DIR;
   }
 
-  add(layer: LayerIndex, from = 0, to = layer.count): void {
-    // Most entries of a layer are files, which all land in `full`.
-    if (from === 0) this.full.reserve(layer.count);
-    for (let i = from; i < to; i++) {
-      const h = layer.hashes[i]!;
-      const kind = layer.kinds[i]!;
-      if (kind === KIND.dir) this.dirs.add(h);
-      else if (kind === KIND.opaque) {
-        this.dirs.add(h);
-        this.below.add(h);
-      } else this.full.add(h);
+  /** Makes the layers above ready for checking `layer`, pausing every STEP entries. */
+  *prepare(layer: LayerIndex): Generator<void> {
+    this.scanned = null;
+    if (this.pending.length === 0) return;
+    if (layer.count * 8 < this.pendingEntries && this.scans < 3) {
+      this.scans += 1;
+      const scanned = new Uint8Array(layer.count);
+      for (const above of this.pending) {
+        for (let e = 0; e < above.count; e++) {
+          const k = find(layer, above.hashes[e]!);
+          if (k >= 0) scanned[k]! |= Masks.flagsOf(above.kinds[e]!);
+          if (e % STEP === STEP - 1) yield;
+        }
+      }
+      this.scanned = scanned;
+      return;
     }
+    this.merged.reserve(this.pendingEntries);
+    for (const above of this.pending) {
+      for (let e = 0; e < above.count; e++) {
+        this.merged.mark(above.hashes[e]!, Masks.flagsOf(above.kinds[e]!));
+        if (e % STEP === STEP - 1) yield;
+      }
+    }
+    this.pending = [];
+    this.pendingEntries = 0;
+    this.scans = 0;
+  }
+
+  /** `layer` is above the ones checked from now on. */
+  push(layer: LayerIndex): void {
+    this.pending.push(layer);
+    this.pendingEntries += layer.count;
+  }
+
+  /**
+   * Whether entry `i` of the layer being checked is hidden. `shadow` marks the directories of this
+   * layer whose whole content is hidden; entries come after their parents, so one look at the
+   * parent replaces a walk up every ancestor.
+   */
+  hides(layer: LayerIndex, i: number, shadow: Uint8Array): boolean {
+    const p = layer.parents[i]!;
+    const above = this.merged.get(layer.hashes[i]!) | (this.scanned ? this.scanned[i]! : 0);
+    const hidden = (p >= 0 && shadow[p] === 1) || (above & Masks.NON_DIR) !== 0;
+    if (isDir(layer.kinds[i]!)) {
+      if (hidden || (above & Masks.OPAQUE) !== 0) shadow[i] = 1;
+      return hidden;
+    }
+    return hidden || (above & Masks.DIR) !== 0;
   }
 }
 
@@ -90,9 +129,6 @@ function lowerBound(a: Int32Array, x: number): number {
   return lo;
 }
 
-/** How many entries are read between two pauses of a stepped analysis. */
-const STEP = 16_384;
-
 /**
  * Wasted bytes of an image (layers bottom first): what its lower layers still store but its upper
  * layers hide. A file overwritten twice is wasted twice, in the two layers that hold the hidden
@@ -106,6 +142,7 @@ export function* wasteSteps(layers: LayerIndex[]): Generator<void, Bytes> {
   for (let i = layers.length - 1; i >= 0; i--) {
     const layer = layers[i]!;
     if (i < layers.length - 1) {
+      yield* masks.prepare(layer);
       const linked: LinkGroups = new Map();
       const shadow = new Uint8Array(layer.count);
       for (let from = 0; from < layer.count; from += STEP) {
@@ -120,12 +157,7 @@ export function* wasteSteps(layers: LayerIndex[]): Generator<void, Bytes> {
       }
     }
     // The bottom layer hides nothing further down: no need to remember it.
-    if (i > 0) {
-      for (let from = 0; from < layer.count; from += STEP) {
-        masks.add(layer, from, Math.min(layer.count, from + STEP));
-        yield;
-      }
-    }
+    if (i > 0) masks.push(layer);
   }
   return total;
 }
@@ -147,31 +179,39 @@ export async function computeWasteYielding(layers: LayerIndex[]): Promise<Bytes>
   }
 }
 
-/** Whether entry `i` of `from` (by its path) is visible in the merged view of `layers` (bottom first). */
-export function existsIn(layers: LayerIndex[], from: LayerIndex, i: number): boolean {
-  const hash = from.hashes[i]!;
-  const ancestors: number[] = [];
-  for (let p = from.parents[i]!; p >= 0; p = from.parents[p]!) ancestors.push(from.hashes[p]!);
-  for (let l = layers.length - 1; l >= 0; l--) {
-    const layer = layers[l]!;
-    const j = find(layer, hash);
-    if (j >= 0) return layer.kinds[j] !== KIND.whiteout;
-    for (const a of ancestors) {
-      const k = find(layer, a);
-      // A deleted or replaced parent, or an opaque one, ends the search: nothing below shows through.
-      if (k >= 0 && layer.kinds[k] !== KIND.dir) return false;
-    }
-  }
-  return false;
-}
-
-/** Bytes of a writable layer at paths the image already had: what overlayfs copy_up cost. */
+/**
+ * Bytes of a writable layer at paths its image shows: what overlayfs copy_up cost. A path shows
+ * when the highest image layer that holds it (as anything but a whiteout) is no lower than the
+ * highest that hides what is under one of its ancestors (a file, whiteout or opaque directory
+ * there); within one layer the path itself wins. One pass over the image layers, looking each
+ * entry up among the writable layer's paths, which are usually few.
+ */
 export function computeCopiedUp(writable: LayerIndex, imageLayers: LayerIndex[]): Bytes {
   const out = { disk: 0, apparent: 0 };
   if (imageLayers.length === 0) return out;
-  for (let i = 0; i < writable.count; i++) {
+  const n = writable.count;
+  // By writable entry, 1 + the number of the highest image layer doing so; 0 for none.
+  const holds = new Int32Array(n); // holds its path
+  const hidesBelow = new Int32Array(n); // holds its path as something that hides what is under it
+  const whiteout = new Uint8Array(n); // its path is a whiteout in the layer of `holds`
+  for (let l = 0; l < imageLayers.length; l++) {
+    const layer = imageLayers[l]!;
+    for (let e = 0; e < layer.count; e++) {
+      const k = find(writable, layer.hashes[e]!);
+      if (k < 0) continue;
+      const kind = layer.kinds[e]!;
+      holds[k] = l + 1;
+      whiteout[k] = kind === KIND.whiteout ? 1 : 0;
+      hidesBelow[k] = kind === KIND.dir ? hidesBelow[k]! : l + 1;
+    }
+  }
+  // The highest layer hiding what is under an ancestor; parents come before their children.
+  const ancestorsHidden = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const p = writable.parents[i]!;
+    if (p >= 0) ancestorsHidden[i] = Math.max(hidesBelow[p]!, ancestorsHidden[p]!);
     if (writable.kinds[i] === KIND.whiteout) continue;
-    if (existsIn(imageLayers, writable, i)) {
+    if (holds[i]! > 0 && whiteout[i] === 0 && holds[i]! >= ancestorsHidden[i]!) {
       out.disk += writable.disk[i]!;
       out.apparent += writable.apparent[i]!;
     }

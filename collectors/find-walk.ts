@@ -1,0 +1,238 @@
+// The fast walker: GNU find walks the tree and makes the lstat calls in C, at du's own speed and
+// one find per core, printing one record per entry; this side sums and indexes the records as
+// they stream in (the same TreeTally as the Node walker, walk.ts). Parsing a record costs a
+// fraction of what Node's own lstat does, and no walker process has to boot.
+//
+// find cannot skip a list of paths cheaply, and busybox's has no -printf: those walks go to the
+// Node walker (walk-pool.ts decides).
+import { execFile, spawn } from 'node:child_process';
+import { lstatSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import type { EntryKind } from './facts.js';
+import { childHash, childHashAscii, ROOT_HASH } from './path-index.js';
+import { AT_ROOT, NOT_ENTERED, TreeTally, type EntryStat, type WalkOutcome } from './tally.js';
+
+/** Type letter, st_dev, st_ino, st_nlink, st_size, st_blocks, depth, name; NUL-terminated (names may hold newlines). */
+export const FIND_FORMAT = '%y %D %i %n %s %b %d %f\\0';
+
+export interface FindRecord {
+  /** find's %y: f, d, l, c, b, p, s (or U, ? when unknown). */
+  type: string;
+  dev: number;
+  ino: number;
+  nlink: number;
+  size: number;
+  blocks: number;
+  /** 0 for the walk's root. */
+  depth: number;
+  /** The name's bytes are bytes[nameStart, nameEnd); recordName() decodes them. */
+  bytes: Buffer;
+  nameStart: number;
+  nameEnd: number;
+}
+
+/** The name as Node decodes the names readdir returns, so both walkers hash paths alike. */
+export function recordName(r: FindRecord): string {
+  return r.bytes.toString('utf8', r.nameStart, r.nameEnd);
+}
+
+const SPACE = 0x20;
+const NUL = 0;
+
+/**
+ * Splits find's stdout into records. Chunks end anywhere; a record cut in two waits for the
+ * next chunk. The record handed to `onRecord` is one object, refilled each time.
+ */
+export class FindRecordParser {
+  private rest: Buffer | null = null;
+  private readonly record: FindRecord = { type: '', dev: 0, ino: 0, nlink: 0, size: 0, blocks: 0, depth: 0, bytes: Buffer.alloc(0), nameStart: 0, nameEnd: 0 };
+  private at = 0;
+
+  push(chunk: Buffer, onRecord: (r: FindRecord) => void): void {
+    const buf = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
+    const r = this.record;
+    let start = 0;
+    for (let end = buf.indexOf(NUL, start); end >= 0; end = buf.indexOf(NUL, start)) {
+      this.at = start + 2; // the type letter and its space
+      r.type = String.fromCharCode(buf[start]!);
+      r.dev = this.number(buf, start, end);
+      r.ino = this.number(buf, start, end);
+      r.nlink = this.number(buf, start, end);
+      r.size = this.number(buf, start, end);
+      r.blocks = this.number(buf, start, end);
+      r.depth = this.number(buf, start, end);
+      r.bytes = buf;
+      r.nameStart = this.at;
+      r.nameEnd = end;
+      start = end + 1;
+      onRecord(r);
+    }
+    this.rest = start < buf.length ? Buffer.from(buf.subarray(start)) : null;
+  }
+
+  /** find stopped in the middle of a record. */
+  get pending(): boolean {
+    return this.rest !== null;
+  }
+
+  /** The decimal at `this.at`, up to its space. */
+  private number(buf: Buffer, start: number, end: number): number {
+    let v = 0;
+    let i = this.at;
+    for (let c = buf[i]!; c !== SPACE; c = buf[++i]!) {
+      if (c < 0x30 || c > 0x39 || i >= end) throw new Error(`find printed a record this parser does not know: ${JSON.stringify(buf.toString('utf8', start, end))}`);
+      v = v * 10 + (c - 0x30);
+    }
+    this.at = i + 1;
+    return v;
+  }
+}
+
+// What strerror says (find runs with LC_ALL=C), as the error codes the Node walker meets.
+const ERRNO_TEXT: Record<string, string> = {
+  'No such file or directory': 'ENOENT',
+  'Permission denied': 'EACCES',
+  'Operation not permitted': 'EPERM',
+  'Not a directory': 'ENOTDIR',
+};
+
+/** One line of find's stderr: `find: '<path>': <strerror>`, or some other complaint. */
+export function parseFindError(line: string): { path: string | null; error: Error } {
+  const m = /^find: '(.*)': ([^:]+)$/.exec(line);
+  if (!m) return { path: null, error: new Error(line.replace(/^find: /, '')) };
+  const text = m[2]!;
+  return { path: m[1]!, error: Object.assign(new Error(text), { code: ERRNO_TEXT[text] }) };
+}
+
+function gnuVersion(command: string, project: string): Promise<boolean> {
+  return new Promise((done) => {
+    execFile(command, ['--version'], { env: { ...process.env, LC_ALL: 'C' }, timeout: 5000 }, (err, stdout) => {
+      done(!err && stdout.includes(`GNU ${project}`));
+    });
+  });
+}
+
+let probe: Promise<{ find: boolean; stdbuf: boolean }> | null = null;
+
+function tools(): Promise<{ find: boolean; stdbuf: boolean }> {
+  probe ??= Promise.all([gnuVersion('find', 'findutils'), gnuVersion('stdbuf', 'coreutils')]).then(([find, stdbuf]) => ({ find, stdbuf }));
+  return probe;
+}
+
+/** GNU find is there (-printf with %D, %b and %d). Asked once. */
+export async function gnuFindAvailable(): Promise<boolean> {
+  return (await tools()).find;
+}
+
+function kindOf(type: string, path: string, tally: TreeTally): EntryKind {
+  if (type === 'd') return tally.dirKind(path);
+  if (type === 'f') return 'file';
+  if (type !== 'c') return 'other';
+  // find prints no device numbers; a delete is a character device numbered 0/0, and rare.
+  try {
+    return lstatSync(path).rdev === 0 ? 'whiteout' : 'other';
+  } catch (e) {
+    tally.error(path, e);
+    return 'other';
+  }
+}
+
+/** Walks one tree with GNU find; problems go to the outcome's errors and the walk always completes. */
+export async function walkWithFind(root: string, opts: { index?: boolean; opaque?: boolean; source: string }): Promise<WalkOutcome> {
+  const tally = new TreeTally(opts.source, opts.index === true, opts.opaque);
+  await findInto([root], tally);
+  return tally.outcome();
+}
+
+/**
+ * Walks trees with one GNU find into `tally`, which may be summing other trees too. Each root
+ * counts as a walk's root (TreeTally.root).
+ */
+export async function findInto(roots: string[], tally: TreeTally): Promise<void> {
+  const parser = new FindRecordParser();
+  // find names each root as given (resolved), in the order given.
+  const tops = roots.map((r) => resolve(r));
+  let current = -1;
+  // By depth: the directory being listed at each level (find prints a directory, then what is in it).
+  const paths: string[] = [];
+  const hashes: number[] = [ROOT_HASH];
+  const entries: number[] = [AT_ROOT];
+  const st: EntryStat = { isDir: false, dev: 0, ino: 0, nlink: 0, blocks: 0, size: 0 };
+  let descend = false;
+
+  const onRecord = (r: FindRecord) => {
+    st.isDir = r.type === 'd';
+    st.dev = r.dev;
+    st.ino = r.ino;
+    st.nlink = r.nlink;
+    st.blocks = r.blocks;
+    st.size = r.size;
+    if (r.depth === 0) {
+      // A root that vanished before find reached it prints no record: match by name.
+      const name = recordName(r);
+      do current += 1;
+      while (current < roots.length - 1 && basename(tops[current]!) !== name);
+      paths[0] = roots[current]!;
+      descend = tally.root(st);
+      return;
+    }
+    // A root on another device than the tally's: find walks it (-xdev bounds it), nothing counts.
+    if (!descend) return;
+    const up = r.depth - 1;
+    // Only directories (opaque check, their children's errors) and character devices need a path.
+    const path = st.isDir || r.type === 'c' ? `${paths[up]}/${recordName(r)}` : '';
+    let hash = 0;
+    if (tally.indexing) {
+      hash = childHashAscii(hashes[up]!, r.bytes, r.nameStart, r.nameEnd);
+      if (hash < 0) hash = childHash(hashes[up]!, recordName(r));
+    }
+    const kind = tally.indexing ? kindOf(r.type, path, tally) : null;
+    const entry = tally.add(st, kind, hash, entries[up]!);
+    if (entry !== NOT_ENTERED) {
+      paths[r.depth] = path;
+      hashes[r.depth] = hash;
+      entries[r.depth] = entry;
+    }
+  };
+
+  // Errors name paths under the roots as the caller gave them.
+  const asGiven = (path: string): string => {
+    const i = tops.findIndex((t) => path === t || path.startsWith(`${t}/`));
+    return i < 0 ? path : roots[i] + path.slice(tops[i]!.length);
+  };
+  const find = ['find', ...tops, '-xdev', '-printf', FIND_FORMAT];
+  // find writes a pipe 4 KiB at a time; each read costs this thread more than parsing what it
+  // brings. GNU stdbuf gives find a 1 MiB buffer, and this side reads 64 KiB at a time.
+  const argv = (await tools()).stdbuf ? ['stdbuf', '-o', '1M', ...find] : find;
+  return new Promise<void>((done) => {
+    const child = spawn(argv[0]!, argv.slice(1), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LC_ALL: 'C' },
+    });
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      try {
+        parser.push(chunk, onRecord);
+      } catch (e) {
+        tally.error(roots[0]!, e);
+        child.kill();
+      }
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (s: string) => {
+      stderr += s;
+    });
+    child.on('error', (e) => tally.error(roots[0]!, new Error(`cannot run find: ${e.message}`)));
+    child.on('close', (code, signal) => {
+      for (const line of stderr.split('\n')) {
+        if (!line) continue;
+        const { path, error } = parseFindError(line);
+        tally.error(path === null ? roots[0]! : asGiven(path), error);
+      }
+      if (signal) tally.error(roots[0]!, new Error(`find stopped by ${signal}`));
+      else if (parser.pending) tally.error(roots[0]!, new Error('find stopped in the middle of a record'));
+      else if (code !== 0 && !stderr) tally.error(roots[0]!, new Error(`find exited with status ${code}`));
+      done();
+    });
+  });
+}

@@ -1,0 +1,80 @@
+// The two walkers against each other on the fixture host's real layers: GNU find (the default)
+// and the Node walker (LAYERDU_WALKER=node, what a host without GNU find gets). Same report, and
+// the same index of every layer, path by path.
+import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import * as path from 'node:path';
+import { walkWithFind } from '../../collectors/find-walk.js';
+import { KIND, type PathIndex } from '../../collectors/path-index.js';
+import { walkTreeSync } from '../../collectors/walk.js';
+import type { Report } from '../../agent/model/report.js';
+import { getFixture, type Fixture } from '../support/fixture-host.js';
+import { runReport } from '../support/oracles.js';
+
+const NO_API = 'unix:///nonexistent.sock';
+
+/**
+ * An index as a map from path hash to what is there. Of the paths of one hardlinked inode, the
+ * one met first carries the bytes, and the walkers meet them in different orders: those compare
+ * by inode instead.
+ */
+function byPath(ix: PathIndex): { paths: Map<number, string>; inodes: Map<number, string> } {
+  const paths = new Map<number, string>();
+  const inodes = new Map<number, { disk: number; apparent: number; paths: number }>();
+  const linked = new Map<number, number>();
+  for (let j = 0; j < ix.linked.length; j++) linked.set(ix.linked[j]!, ix.linkedInos[j]!);
+  for (let i = 0; i < ix.count; i++) {
+    const parent = ix.parents[i]! < 0 ? 'root' : String(ix.hashes[ix.parents[i]!]);
+    const ino = linked.get(i);
+    paths.set(ix.hashes[i]!, `${ix.kinds[i]} under ${parent}` + (ino === undefined ? ` ${ix.disk[i]}/${ix.apparent[i]}` : ` inode ${ino}`));
+    if (ino !== undefined) {
+      const g = inodes.get(ino) ?? { disk: 0, apparent: 0, paths: 0 };
+      g.disk += ix.disk[i]!;
+      g.apparent += ix.apparent[i]!;
+      g.paths += 1;
+      inodes.set(ino, g);
+    }
+  }
+  return { paths, inodes: new Map([...inodes].map(([k, g]) => [k, JSON.stringify(g)])) };
+}
+
+describe('the find walker and the Node walker agree', function () {
+  let fx: Fixture;
+  before(async function () {
+    fx = await getFixture();
+  });
+
+  it('on the whole report of the fixture host', async function () {
+    const run = async (env: NodeJS.ProcessEnv) => {
+      const r = await runReport<Report>(['--format', 'json', '--docker-root', fx.root, '--docker-host', NO_API], { env });
+      assert.equal(r.code, 0, r.stderr);
+      const { scan: _scan, filesystem: _fs, ...rest } = r.json!;
+      return rest;
+    };
+    const [viaFind, viaNode] = await Promise.all([run({}), run({ LAYERDU_WALKER: 'node' })]);
+    assert.ok(viaFind.layers.length > 5 && viaFind.containers.length > 2, 'a fixture with layers and containers');
+    assert.deepEqual(viaFind, viaNode);
+  });
+
+  it('on the index of every layer directory, path by path', async function () {
+    const base = path.join(fx.root, 'overlay2');
+    const dirs = (await readdir(base)).filter((d) => d !== 'l');
+    const kinds = new Set<number>();
+    let linked = 0;
+    for (const d of dirs) {
+      const root = path.join(base, d, 'diff');
+      const viaFind = await walkWithFind(root, { index: true, source: 'test' });
+      const viaNode = walkTreeSync(root, { index: true, source: 'test' });
+      assert.deepEqual(viaFind.errors, viaNode.errors, d);
+      assert.deepEqual(viaFind.size, viaNode.size, d);
+      const [f, n] = [byPath(viaFind.index!), byPath(viaNode.index!)];
+      assert.deepEqual(f.paths, n.paths, d);
+      assert.deepEqual(f.inodes, n.inodes, d);
+      for (const k of viaFind.index!.kinds) kinds.add(k);
+      linked += f.inodes.size;
+    }
+    // Files, directories, whiteouts, symlinks and hardlinked inodes were all compared.
+    assert.deepEqual([...kinds].sort(), [KIND.file, KIND.dir, KIND.whiteout, KIND.other].sort());
+    assert.ok(linked > 0, 'a hardlinked inode was compared');
+  });
+});
