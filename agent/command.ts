@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module';
 import type { Options } from 'yargs';
 import { parseDockerHost } from '../collectors/docker-api.js';
+import { readDockerApiOffThread } from '../collectors/docker-api-thread.js';
 import { setProcRoot, setSysRoot } from '../collectors/host-fs.js';
 import { setLogLevel, type Level } from './log.js';
 import { renderDot } from './render-dot.js';
@@ -135,7 +136,7 @@ async function main(argv: string[]): Promise<void> {
         process.stderr.write(`\rwalking layer directories ${done}/${total}${done === total ? '\r\x1b[K' : ''}`);
       }
     : undefined;
-  const report = await scan({ dockerRoot, dockerHost, apiTimeoutMs, onProgress: progress });
+  const report = await scan({ dockerRoot, dockerHost, apiTimeoutMs, onProgress: progress, readApi: readDockerApiOffThread });
   for (const e of report.errors) process.stderr.write(`layerdu: ${e.source}: ${e.path ? `${e.path}: ` : ''}${e.message}\n`);
   const format = args.format as (typeof FORMATS)[number];
   const out =

@@ -4,7 +4,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { readBuildCacheIds } from '../collectors/buildkit.js';
 import { readContainers } from '../collectors/containers.js';
-import { readDockerApi } from '../collectors/docker-api.js';
+import { DEFAULT_API_TIMEOUT_MS, readDockerApi } from '../collectors/docker-api.js';
 import type { ApiFacts, Bytes, DriverDirRole, LayerFact, LayerIndex, ScanError } from '../collectors/facts.js';
 import { readFilesystemUsage } from '../collectors/host-fs.js';
 import { readImages } from '../collectors/image-metadata.js';
@@ -27,6 +27,8 @@ export interface ScanOptions {
   dockerRoot: string;
   dockerHost: string;
   apiTimeoutMs?: number;
+  /** How the API is read (default: on this thread, readDockerApi). */
+  readApi?: (url: string, timeoutMs: number) => Promise<ApiFacts>;
   /** Walks of committed image layers, kept between scans by the agent; they never change. */
   layerCache?: LayerCache;
   /** The agent's memo of image waste; replaced with this scan's figures after each scan. */
@@ -138,7 +140,7 @@ export async function scan(opts: ScanOptions): Promise<Report> {
   let apiPromise: Promise<ApiFacts | null> | null = null;
   const startApi = () =>
     (apiPromise ??= timed('docker-api', () =>
-      readDockerApi(opts.dockerHost, opts.apiTimeoutMs).catch((e: unknown) => {
+      (opts.readApi ?? readDockerApi)(opts.dockerHost, opts.apiTimeoutMs ?? DEFAULT_API_TIMEOUT_MS).catch((e: unknown) => {
         errors.push({ source: 'docker-api', path: opts.dockerHost, message: `unreachable, figures come from disk alone: ${describeError(e)}` });
         return null;
       }),

@@ -35,7 +35,9 @@ function deadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-export async function readDockerApi(url: string, timeoutMs = 10_000): Promise<ApiFacts> {
+export const DEFAULT_API_TIMEOUT_MS = 10_000;
+
+export async function readDockerApi(url: string, timeoutMs = DEFAULT_API_TIMEOUT_MS): Promise<ApiFacts> {
   const endpoint = parseDockerHost(url);
   // No socket, no daemon: say so at once, without loading the client. (stat, not access(2):
   // access checks the real uid without capabilities, and the unit reads with CAP_DAC_READ_SEARCH.)

@@ -3,8 +3,8 @@
 // they stream in (the same TreeTally as the Node walker, walk.ts). Parsing a record costs a
 // fraction of what Node's own lstat does, and no walker process has to boot.
 //
-// find cannot skip a list of paths cheaply, and busybox's has no -printf: those walks go to the
-// Node walker (walk-pool.ts decides).
+// find cannot skip a list of paths cheaply, and busybox's has no -printf: walk-tree.ts decides
+// which walks go to the Node walker.
 import { execFile, spawn } from 'node:child_process';
 import { lstatSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
@@ -14,6 +14,8 @@ import { AT_ROOT, NOT_ENTERED, TreeTally, type EntryStat, type WalkOutcome } fro
 
 /** Type letter, st_dev, st_ino, st_nlink, st_size, st_blocks, depth, name; NUL-terminated (names may hold newlines). */
 export const FIND_FORMAT = '%y %D %i %n %s %b %d %f\\0';
+/** The same for an entry with one link: its inode number is never needed, so find need not print it. */
+const SINGLE_LINK_FORMAT = '%y %D 0 1 %s %b %d %f\\0';
 
 export interface FindRecord {
   /** find's %y: f, d, l, c, b, p, s (or U, ? when unknown). */
@@ -200,10 +202,10 @@ export async function findInto(roots: string[], tally: TreeTally): Promise<void>
     const i = tops.findIndex((t) => path === t || path.startsWith(`${t}/`));
     return i < 0 ? path : roots[i] + path.slice(tops[i]!.length);
   };
-  const find = ['find', ...tops, '-xdev', '-printf', FIND_FORMAT];
+  const find = ['find', ...tops, '-xdev', '(', '-links', '+1', '-printf', FIND_FORMAT, ')', '-o', '-printf', SINGLE_LINK_FORMAT];
   // find writes a pipe 4 KiB at a time; each read costs this thread more than parsing what it
-  // brings. GNU stdbuf gives find a 1 MiB buffer, and this side reads 64 KiB at a time.
-  const argv = (await tools()).stdbuf ? ['stdbuf', '-o', '1M', ...find] : find;
+  // brings. GNU stdbuf gives find a 64 KiB buffer, the size this side reads at a time.
+  const argv = (await tools()).stdbuf ? ['stdbuf', '-o', '64K', ...find] : find;
   return new Promise<void>((done) => {
     const child = spawn(argv[0]!, argv.slice(1), {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -217,6 +219,9 @@ export async function findInto(roots: string[], tally: TreeTally): Promise<void>
         tally.error(roots[0]!, e);
         child.kill();
       }
+      // libuv reads up to 32 chunks in one go: a pause after each lets a scrape in between.
+      child.stdout.pause();
+      setImmediate(() => child.stdout.resume());
     });
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (s: string) => {

@@ -9,7 +9,7 @@ import { HashFlags } from './hash-flags.js';
 const isDir = (kind: number) => kind === KIND.dir || kind === KIND.opaque;
 
 /** How many entries are read between two pauses of a stepped analysis. */
-const STEP = 16_384;
+const STEP = 8192;
 
 /**
  * What the layers above hide from the ones below. A non-directory (file, symlink, whiteout) hides

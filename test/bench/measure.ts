@@ -109,3 +109,45 @@ export async function series(
     maxRss: rss.length === runs.length ? Math.max(...rss) : null,
   };
 }
+
+export interface Spec {
+  label: string;
+  cmd: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  check?: (t: Timed) => void;
+}
+
+/**
+ * Like `series` for several commands at once, taken in turn: one warm-up each, then `n` rounds
+ * of each command once. Compared run by run (`pairedRatio`), the figures share whatever the
+ * machine was doing at that moment, which a series of one command then a series of the other
+ * would not: on a shared machine the background drifts over minutes.
+ */
+export async function interleaved(specs: Spec[], n: number, log: (m: string) => void): Promise<Series[]> {
+  const runs: Timed[][] = specs.map(() => []);
+  for (let i = 0; i <= n; i++) {
+    for (const [k, s] of specs.entries()) {
+      const t = await timeCommand(s.cmd, s.args, { env: s.env });
+      if (t.code !== 0) throw new Error(`${s.label}: ${s.cmd} ${s.args.join(' ')} exited ${t.code}: ${t.stderr.trim().slice(-2000)}`);
+      s.check?.(t);
+      const rss = t.maxRss === null ? '' : `, peak RSS ${(t.maxRss / 2 ** 20).toFixed(1)} MiB`;
+      log(`${s.label}: ${i === 0 ? 'warm-up' : `run ${i}/${n}`} ${(t.ms / 1000).toFixed(3)} s${rss}`);
+      if (i > 0) runs[k]!.push(t);
+    }
+  }
+  return runs.map((r) => {
+    const rss = r.map((x) => x.maxRss).filter((x): x is number => x !== null);
+    return {
+      runs: r,
+      medianMs: median(r.map((x) => x.ms)),
+      medianRss: rss.length === r.length ? median(rss) : null,
+      maxRss: rss.length === r.length ? Math.max(...rss) : null,
+    };
+  });
+}
+
+/** The median of a's time over b's, round by round (series from one `interleaved` call). */
+export function pairedRatio(a: Series, b: Series): number {
+  return median(a.runs.map((r, i) => r.ms / b.runs[i]!.ms));
+}

@@ -15,7 +15,7 @@ import { CLI, REPO_ROOT } from '../support/oracles.js';
 import { benchAgent, type AgentResult } from './agent-bench.js';
 import { startBenchDaemon, stopBenchDaemon, stopDaemonsOn } from './daemon.js';
 import { ensureFixture, PRESETS, type FixtureInfo } from './fixture.js';
-import { haveGnuTime, median, series, type Series, type Timed } from './measure.js';
+import { haveGnuTime, interleaved, median, pairedRatio, series, type Series, type Timed } from './measure.js';
 
 const MiB = 2 ** 20;
 const TARGETS = {
@@ -47,7 +47,7 @@ const USAGE = `usage: npm run bench -- [--files ${Object.keys(PRESETS).join('|')
 `;
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { files: '300k', runs: 3, rebuild: false, buildOnly: false, base: process.env.LAYERDU_BENCH_ROOT || '/var/tmp/layerdu-bench' };
+  const a: Args = { files: '300k', runs: 5, rebuild: false, buildOnly: false, base: process.env.LAYERDU_BENCH_ROOT || '/var/tmp/layerdu-bench' };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
     const val = () => {
@@ -168,13 +168,24 @@ function summarize(s: Series, parsed: ReportJson[]): ReportSeries {
   };
 }
 
-async function reportSeries(label: string, runs: number, root: string, host: string): Promise<ReportSeries> {
+/** du of overlay2 and a report run in turn (measure.ts, interleaved): their ratio round by round. */
+async function againstDu(label: string, runs: number, root: string, host: string): Promise<{ du: Series; duBytes: number; report: ReportSeries; ratio: number }> {
   const parsed: ReportJson[] = [];
-  const s = await series(label, runs, process.execPath, [CLI, '--report', '--format', 'json', '--docker-root', root, '--docker-host', host], {
+  let duBytes = 0;
+  const [du, report] = await interleaved(
+    [
+      { label: 'du -sB1 overlay2', cmd: 'du', args: ['-sB1', path.join(root, 'overlay2')], check: (t) => void (duBytes = Number(t.stdout.split(/\s/)[0])) },
+      {
+        label,
+        cmd: process.execPath,
+        args: [CLI, '--report', '--format', 'json', '--docker-root', root, '--docker-host', host],
+        check: (t) => void parsed.push(parseReport(t)),
+      },
+    ],
+    runs,
     log,
-    check: (t) => void parsed.push(parseReport(t)),
-  });
-  return summarize(s, parsed.slice(1));
+  );
+  return { du: du!, duBytes, report: summarize(report!, parsed.slice(1)), ratio: pairedRatio(report!, du!) };
 }
 
 interface Check {
@@ -213,7 +224,7 @@ function gitInfo(): { commit: string | null; dirty: string[] } {
 }
 
 interface Results {
-  schema: 1;
+  schema: 2;
   files: string;
   generatedAt: string;
   runs: number;
@@ -221,9 +232,10 @@ interface Results {
   git: ReturnType<typeof gitInfo>;
   fixture: FixtureInfo & { root: string };
   du: { medianSeconds: number; samplesSeconds: number[]; bytes: number; peakRssMiB: number | null };
-  reportApiDown: ReportSeries;
+  /** ratioToDu: the median of report/du, run by run (du ran beside each report run). */
+  reportApiDown: ReportSeries & { ratioToDu: number };
   startup: { medianSeconds: number; samplesSeconds: number[]; peakRssMiB: number | null };
-  reportApiUp: ReportSeries;
+  reportApiUp: ReportSeries & { ratioToDu: number; duBesideMedianSeconds: number };
   dockerSystemDf: { medianSeconds: number; samplesSeconds: number[] };
   agent: AgentResult;
   growth: {
@@ -276,20 +288,18 @@ async function main(): Promise<number> {
     haveGnuTime(log);
     const overlay2 = path.join(root, 'overlay2');
 
-    // 1 and 2: the disk walk alone, the daemon down.
-    const duBytes: number[] = [];
-    const du = await series('du -sB1 overlay2', args.runs, 'du', ['-sB1', overlay2], {
-      log,
-      check: (t) => void duBytes.push(Number(t.stdout.split(/\s/)[0])),
-    });
-    const reportDown = await reportSeries('layerdu --report (API down)', args.runs, root, 'unix:///nonexistent.sock');
+    // 1 and 2: the disk walk alone, the daemon down, each report run beside a du run.
+    const down = await againstDu('layerdu --report (API down)', args.runs, root, 'unix:///nonexistent.sock');
+    const { du, duBytes } = down;
+    const reportDown = down.report;
     // The fixed cost in every report run: Node loading the CLI and its modules.
     const startup = await series('layerdu --version (start-up)', args.runs, process.execPath, [CLI, '--version'], { log });
 
     // 3, 4 and 5: the daemon up on the same root.
     log('starting dockerd on the fixture root');
     daemon = await startBenchDaemon(root);
-    const reportUp = await reportSeries('layerdu --report (API up)', args.runs, root, daemon.host);
+    const up = await againstDu('layerdu --report (API up)', args.runs, root, daemon.host);
+    const reportUp = up.report;
     const dockerEnv: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: daemon.host, DOCKER_CLI_HINTS: 'false' };
     delete dockerEnv.DOCKER_CONTEXT;
     const df = await series('docker system df -v', args.runs, DOCKER_CLI, ['system', 'df', '-v'], { log, env: dockerEnv });
@@ -328,14 +338,15 @@ async function main(): Promise<number> {
     }
 
     const duS = du.medianMs / 1000;
-    const sanity = reportDown.overlay2ReportBytes / Number(duBytes[duBytes.length - 1]) - 1;
+    const sanity = reportDown.overlay2ReportBytes / duBytes - 1;
     const rescan = agent.secondScanSeconds / agent.firstScanSeconds;
     const checks: Check[] = [
       { name: 'du -sB1 overlay2 (wall)', value: duS, unit: 's', target: '', pass: null },
       { name: 'layerdu --report, API down (wall)', value: reportDown.medianSeconds, unit: 's', target: '', pass: null, note: `scan itself ${fmt(reportDown.scanSecondsMedian, 's')}` },
       { name: 'layerdu --version (wall)', value: startup.medianMs / 1000, unit: 's', target: '', pass: null, note: 'Node start-up, in every report run' },
-      { name: 'report / du', value: reportDown.medianSeconds / duS, unit: '×', target: `<= ${TARGETS.duRatio}`, pass: reportDown.medianSeconds / duS <= TARGETS.duRatio },
-      { name: 'layerdu --report, API up (wall)', value: reportUp.medianSeconds, unit: 's', target: '', pass: null, note: `${fmt(reportUp.medianSeconds / duS, '× du')}` },
+      { name: 'report / du', value: down.ratio, unit: '×', target: `<= ${TARGETS.duRatio}`, pass: down.ratio <= TARGETS.duRatio, note: 'median of run-by-run ratios' },
+      { name: 'layerdu --report, API up (wall)', value: reportUp.medianSeconds, unit: 's', target: '', pass: null, note: `du beside it ${fmt(up.du.medianMs / 1000, 's')}` },
+      { name: 'report (API up) / du', value: up.ratio, unit: '×', target: `<= ${TARGETS.duRatio}`, pass: up.ratio <= TARGETS.duRatio, note: 'median of run-by-run ratios' },
       { name: 'report peak RSS (API down)', value: reportDown.peakRssMiB, unit: 'MiB', target: `<= ${TARGETS.peakRssMiB}`, pass: reportDown.peakRssMiB === null ? false : reportDown.peakRssMiB <= TARGETS.peakRssMiB },
       { name: 'report peak RSS (API up)', value: reportUp.peakRssMiB, unit: 'MiB', target: '', pass: null },
     ];
@@ -369,7 +380,7 @@ async function main(): Promise<number> {
     );
 
     const results: Results = {
-      schema: 1,
+      schema: 2,
       files: args.files,
       generatedAt: new Date().toISOString(),
       runs: args.runs,
@@ -384,10 +395,10 @@ async function main(): Promise<number> {
       },
       git: gitInfo(),
       fixture: { ...fixture, root },
-      du: { medianSeconds: duS, samplesSeconds: du.runs.map((r) => r.ms / 1000), bytes: Number(duBytes[duBytes.length - 1]), peakRssMiB: du.maxRss === null ? null : du.maxRss / MiB },
-      reportApiDown: reportDown,
+      du: { medianSeconds: duS, samplesSeconds: du.runs.map((r) => r.ms / 1000), bytes: duBytes, peakRssMiB: du.maxRss === null ? null : du.maxRss / MiB },
+      reportApiDown: { ...reportDown, ratioToDu: down.ratio },
       startup: { medianSeconds: startup.medianMs / 1000, samplesSeconds: startup.runs.map((r) => r.ms / 1000), peakRssMiB: startup.maxRss === null ? null : startup.maxRss / MiB },
-      reportApiUp: reportUp,
+      reportApiUp: { ...reportUp, ratioToDu: up.ratio, duBesideMedianSeconds: up.du.medianMs / 1000 },
       dockerSystemDf: { medianSeconds: df.medianMs / 1000, samplesSeconds: df.runs.map((r) => r.ms / 1000) },
       agent,
       growth,

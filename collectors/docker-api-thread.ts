@@ -1,0 +1,47 @@
+// The Docker API collector (docker-api.ts) on a worker thread, for the one-off report. Loading
+// dockerode costs a sixth of a second of CPU; started with the process, on its own thread, it
+// loads on the core the start-up leaves idle, before the walks need both cores.
+import { Worker } from 'node:worker_threads';
+import type { ApiFacts } from './facts.js';
+
+export type ApiMessage = { preload: string } | { read: string; timeoutMs: number };
+
+export type ApiReply = { facts: ApiFacts } | { error: string };
+
+/**
+ * The daemon address the flags will name, read before they are parsed: only to decide whether
+ * loading the client early is worth it (an address that is wrong costs a wasted load, or none).
+ */
+export function guessDockerHost(argv: string[], env: NodeJS.ProcessEnv): string {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--docker-host' && argv[i + 1]) return argv[i + 1]!;
+    if (argv[i]!.startsWith('--docker-host=')) return argv[i]!.slice('--docker-host='.length);
+  }
+  return env.LAYERDU_DOCKER_HOST || env.DOCKER_HOST || 'unix:///var/run/docker.sock';
+}
+
+let worker: Worker | null = null;
+
+function start(): Worker {
+  worker ??= new Worker(new URL('./docker-api-worker.js', import.meta.url));
+  // Never the reason the process stays up.
+  worker.unref();
+  return worker;
+}
+
+/** Starts the thread; it loads the client at once if a daemon seems to answer at `url`. */
+export function preloadDockerApi(url: string): void {
+  start().postMessage({ preload: url } satisfies ApiMessage);
+}
+
+/** readDockerApi on the thread: the same answer, the same errors (as messages). */
+export function readDockerApiOffThread(url: string, timeoutMs: number): Promise<ApiFacts> {
+  const w = start();
+  worker = null; // one request per thread: it ends after answering
+  return new Promise((resolve, reject) => {
+    w.once('message', (reply: ApiReply) => ('facts' in reply ? resolve(reply.facts) : reject(new Error(reply.error))));
+    w.once('error', reject);
+    w.once('exit', (code) => reject(new Error(`API thread exited (${code})`)));
+    w.postMessage({ read: url, timeoutMs } satisfies ApiMessage);
+  });
+}
