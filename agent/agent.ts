@@ -6,6 +6,7 @@ import type { Report } from './model/report.js';
 import { ScanLoop } from './scheduler.js';
 import { scan, type LayerCache } from './scan.js';
 import { startServer } from './server.js';
+import { loadXattr } from '../collectors/tally.js';
 import { prepareWalkers } from '../collectors/walk-tree.js';
 import type { WebConfig } from './web-config.js';
 
@@ -23,9 +24,10 @@ export interface AgentOptions {
 const SLOW_SCAN_SECONDS = 60;
 
 export async function runAgent(opts: AgentOptions): Promise<void> {
-  // Loaded before the server listens: evaluating the client's modules holds this thread for a
-  // few hundred milliseconds, which a scrape must never wait behind.
+  // Loaded before the server listens: evaluating the client's modules (and the xattr addon the
+  // walks need) holds this thread for a few hundred milliseconds, which a scrape must never wait behind.
   await import('dockerode');
+  loadXattr();
   prepareWalkers();
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });

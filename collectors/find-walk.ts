@@ -39,6 +39,8 @@ export function recordName(r: FindRecord): string {
 }
 
 const SPACE = 0x20;
+/** How long reading records may hold this thread at a time. */
+const SLICE_MS = 5;
 const NUL = 0;
 
 /**
@@ -46,15 +48,28 @@ const NUL = 0;
  * next chunk. The record handed to `onRecord` is one object, refilled each time.
  */
 export class FindRecordParser {
-  private rest: Buffer | null = null;
+  private buf: Buffer = Buffer.alloc(0);
+  private start = 0;
   private readonly record: FindRecord = { type: '', dev: 0, ino: 0, nlink: 0, size: 0, blocks: 0, depth: 0, bytes: Buffer.alloc(0), nameStart: 0, nameEnd: 0 };
   private at = 0;
 
-  push(chunk: Buffer, onRecord: (r: FindRecord) => void): void {
-    const buf = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
+  /** Adds a chunk of find's output; `drain` hands over its records. */
+  push(chunk: Buffer): void {
+    this.buf = this.start < this.buf.length ? Buffer.concat([this.buf.subarray(this.start), chunk]) : chunk;
+    this.start = 0;
+  }
+
+  /**
+   * Hands over the complete records, until none is left or `more()` (asked every 256 records)
+   * says to stop. True when it stopped with records left.
+   */
+  drain(onRecord: (r: FindRecord) => void, more: () => boolean = () => true): boolean {
+    const buf = this.buf;
     const r = this.record;
-    let start = 0;
-    for (let end = buf.indexOf(NUL, start); end >= 0; end = buf.indexOf(NUL, start)) {
+    let n = 0;
+    for (let end = buf.indexOf(NUL, this.start); end >= 0; end = buf.indexOf(NUL, this.start)) {
+      if (++n % 256 === 0 && !more()) return true;
+      const start = this.start;
       this.at = start + 2; // the type letter and its space
       r.type = String.fromCharCode(buf[start]!);
       r.dev = this.number(buf, start, end);
@@ -66,15 +81,15 @@ export class FindRecordParser {
       r.bytes = buf;
       r.nameStart = this.at;
       r.nameEnd = end;
-      start = end + 1;
+      this.start = end + 1;
       onRecord(r);
     }
-    this.rest = start < buf.length ? Buffer.from(buf.subarray(start)) : null;
+    return false;
   }
 
-  /** find stopped in the middle of a record. */
+  /** Bytes of a record not yet complete (at the end of find's output: it stopped mid-record). */
   get pending(): boolean {
-    return this.rest !== null;
+    return this.start < this.buf.length;
   }
 
   /** The decimal at `this.at`, up to its space. */
@@ -212,16 +227,34 @@ export async function findInto(roots: string[], tally: TreeTally): Promise<void>
       env: { ...process.env, LC_ALL: 'C' },
     });
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
+    // Records are read a few milliseconds at a time, the output paused in between, so that a
+    // scrape never waits behind a walk (libuv hands over up to 32 chunks in one go). The walk
+    // is over when find has closed its output and every record has been read.
+    let broken = false;
+    let reading = false;
+    let closed: (() => void) | null = null;
+    const step = () => {
+      const until = performance.now() + SLICE_MS;
       try {
-        parser.push(chunk, onRecord);
+        if (parser.drain(onRecord, () => performance.now() < until)) {
+          setImmediate(step);
+          return;
+        }
       } catch (e) {
+        broken = true;
         tally.error(roots[0]!, e);
         child.kill();
       }
-      // libuv reads up to 32 chunks in one go: a pause after each lets a scrape in between.
+      reading = false;
+      if (closed) closed();
+      else child.stdout.resume();
+    };
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (broken) return;
+      parser.push(chunk);
       child.stdout.pause();
-      setImmediate(() => child.stdout.resume());
+      reading = true;
+      step();
     });
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (s: string) => {
@@ -229,15 +262,21 @@ export async function findInto(roots: string[], tally: TreeTally): Promise<void>
     });
     child.on('error', (e) => tally.error(roots[0]!, new Error(`cannot run find: ${e.message}`)));
     child.on('close', (code, signal) => {
-      for (const line of stderr.split('\n')) {
-        if (!line) continue;
-        const { path, error } = parseFindError(line);
-        tally.error(path === null ? roots[0]! : asGiven(path), error);
-      }
-      if (signal) tally.error(roots[0]!, new Error(`find stopped by ${signal}`));
-      else if (parser.pending) tally.error(roots[0]!, new Error('find stopped in the middle of a record'));
-      else if (code !== 0 && !stderr) tally.error(roots[0]!, new Error(`find exited with status ${code}`));
-      done();
+      closed = () => {
+        for (const line of stderr.split('\n')) {
+          if (!line) continue;
+          const { path, error } = parseFindError(line);
+          tally.error(path === null ? roots[0]! : asGiven(path), error);
+        }
+        // A walk stopped for output it could not read has said so already.
+        if (broken) {
+          // nothing more to say
+        } else if (signal) tally.error(roots[0]!, new Error(`find stopped by ${signal}`));
+        else if (parser.pending) tally.error(roots[0]!, new Error('find stopped in the middle of a record'));
+        else if (code !== 0 && !stderr) tally.error(roots[0]!, new Error(`find exited with status ${code}`));
+        done();
+      };
+      if (!reading) closed();
     });
   });
 }

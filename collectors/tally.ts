@@ -34,8 +34,13 @@ export const AT_ROOT = -1;
 const OPAQUE_XATTRS = ['trusted.overlay.opaque', 'user.overlay.opaque'];
 
 // Loaded on the first directory that needs it, not at start-up: every report run waits for what
-// loads before its walks begin, and a native addon takes a while to load.
+// loads before its walks begin, and a native addon takes a while to load. The agent loads it
+// before it serves (a scrape must not wait behind the load).
 let xattr: typeof import('@napi-rs/xattr') | null = null;
+
+export function loadXattr(): typeof import('@napi-rs/xattr') {
+  return (xattr ??= createRequire(import.meta.url)('@napi-rs/xattr') as typeof import('@napi-rs/xattr'));
+}
 
 /**
  * The overlayfs opaque marker of a directory (trusted.* as root, user.* for rootless daemons).
@@ -44,9 +49,9 @@ let xattr: typeof import('@napi-rs/xattr') | null = null;
 export function isOpaqueDir(path: string): boolean {
   try {
     // Without CAP_SYS_ADMIN the list leaves trusted.* out: an unprivileged agent sees "not opaque".
-    xattr ??= createRequire(import.meta.url)('@napi-rs/xattr') as typeof import('@napi-rs/xattr');
-    const names = xattr.listAttributesSync(path);
-    return names.length > 0 && OPAQUE_XATTRS.some((name) => names.includes(name) && xattr!.getAttributeSync(path, name)?.toString() === 'y');
+    const { listAttributesSync, getAttributeSync } = loadXattr();
+    const names = listAttributesSync(path);
+    return names.length > 0 && OPAQUE_XATTRS.some((name) => names.includes(name) && getAttributeSync(path, name)?.toString() === 'y');
   } catch {
     return false; // gone since it was listed: its walk reports that
   }

@@ -13,7 +13,8 @@ function parse(chunks: Buffer[]): Plain[] {
   const parser = new FindRecordParser();
   const out: Plain[] = [];
   for (const c of chunks) {
-    parser.push(c, (r) => {
+    parser.push(c);
+    parser.drain((r) => {
       const { bytes: _b, nameStart: _s, nameEnd: _e, ...rest } = r;
       out.push({ ...rest, name: recordName(r) });
     });
@@ -59,15 +60,28 @@ describe('FindRecordParser', () => {
   it('keeps a cut record pending until the rest arrives', () => {
     const parser = new FindRecordParser();
     let n = 0;
-    parser.push(Buffer.from('f 1 2 1 3 8 1 ab'), () => n++);
+    parser.push(Buffer.from('f 1 2 1 3 8 1 ab'));
+    assert.equal(parser.drain(() => n++), false);
     assert.equal(n, 0);
     assert.equal(parser.pending, true);
-    parser.push(Buffer.from('c\0'), (r) => {
+    parser.push(Buffer.from('c\0'));
+    parser.drain((r) => {
       n++;
       assert.equal(recordName(r), 'abc');
     });
     assert.equal(n, 1);
     assert.equal(parser.pending, false);
+  });
+
+  it('stops when told to (every 256 records) and goes on where it stopped', () => {
+    const parser = new FindRecordParser();
+    parser.push(Buffer.from(Array.from({ length: 1000 }, (_, i) => `f 1 ${i + 10} 1 1 8 1 f${i}\0`).join('')));
+    const inos: number[] = [];
+    let asked = 0;
+    assert.equal(parser.drain((r) => inos.push(r.ino), () => ++asked < 2), true);
+    assert.equal(inos.length, 511); // stopped at the second question, before record 512
+    assert.equal(parser.drain((r) => inos.push(r.ino)), false);
+    assert.deepEqual(inos, Array.from({ length: 1000 }, (_, i) => i + 10));
   });
 
   it('refuses a record it does not know instead of counting nonsense', () => {
@@ -108,6 +122,22 @@ describe('findInto', () => {
   });
   after(() => {
     rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('reads every record of a find that exits while its output is still being read', async () => {
+    // Reading goes a few milliseconds at a time; find is long gone before the last record.
+    const root = join(tmp, 'many');
+    for (let d = 0; d < 200; d++) {
+      mkdirSync(join(root, `d${d}`), { recursive: true });
+      for (let f = 0; f < 100; f++) writeFileSync(join(root, `d${d}`, `f${f}`), 'x');
+    }
+    const tally = new TreeTally('test', true);
+    await findInto([root], tally);
+    const { size, errors, index } = tally.outcome();
+    assert.deepEqual(errors, []);
+    assert.equal(size.entries, 1 + 200 + 20_000);
+    assert.equal(size.apparent, 20_000);
+    assert.equal(index!.count, 200 + 20_000);
   });
 
   it('sums several roots into one tally, in order, and names a vanished one once', async () => {
