@@ -154,6 +154,34 @@ function kindOf(type: string, path: string, tally: TreeTally): EntryKind {
   }
 }
 
+// Records are read a few milliseconds at a time, each find's output paused until its records
+// are read, so that a scrape never waits behind the walks: one reading loop for every find, at
+// most SLICE_MS of this thread per turn of the event loop however many walks run, taken in turn.
+// (libuv hands over up to 32 chunks of output in one go.)
+type Reader = (more: () => boolean) => boolean;
+const readers: Reader[] = [];
+let pumping = false;
+
+/** Runs `reader` (true: it has more to read) in the reading loop until it is done. */
+function whenIdle(reader: Reader): void {
+  readers.push(reader);
+  if (!pumping) {
+    pumping = true;
+    setImmediate(pump);
+  }
+}
+
+function pump(): void {
+  const until = performance.now() + SLICE_MS;
+  const more = () => performance.now() < until;
+  while (readers.length > 0 && more()) {
+    const reader = readers.shift()!;
+    if (reader(more)) readers.push(reader);
+  }
+  if (readers.length > 0) setImmediate(pump);
+  else pumping = false;
+}
+
 /** Walks one tree with GNU find; problems go to the outcome's errors and the walk always completes. */
 export async function walkWithFind(root: string, opts: { index?: boolean; opaque?: boolean; source: string }): Promise<WalkOutcome> {
   const tally = new TreeTally(opts.source, opts.index === true, opts.opaque);
@@ -227,19 +255,13 @@ export async function findInto(roots: string[], tally: TreeTally): Promise<void>
       env: { ...process.env, LC_ALL: 'C' },
     });
     let stderr = '';
-    // Records are read a few milliseconds at a time, the output paused in between, so that a
-    // scrape never waits behind a walk (libuv hands over up to 32 chunks in one go). The walk
-    // is over when find has closed its output and every record has been read.
+    // The walk is over when find has closed its output and every record has been read.
     let broken = false;
     let reading = false;
     let closed: (() => void) | null = null;
-    const step = () => {
-      const until = performance.now() + SLICE_MS;
+    const readSome = (more: () => boolean): boolean => {
       try {
-        if (parser.drain(onRecord, () => performance.now() < until)) {
-          setImmediate(step);
-          return;
-        }
+        if (parser.drain(onRecord, more)) return true;
       } catch (e) {
         broken = true;
         tally.error(roots[0]!, e);
@@ -248,13 +270,14 @@ export async function findInto(roots: string[], tally: TreeTally): Promise<void>
       reading = false;
       if (closed) closed();
       else child.stdout.resume();
+      return false;
     };
     child.stdout.on('data', (chunk: Buffer) => {
       if (broken) return;
       parser.push(chunk);
       child.stdout.pause();
       reading = true;
-      step();
+      whenIdle(readSome);
     });
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (s: string) => {
