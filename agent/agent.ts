@@ -62,8 +62,10 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     }
   });
 
-  // The first rendering pays for compiling and the first /proc reads: not a scraper's wait.
+  // The first rendering pays for compiling and the first /proc reads, and starting the schedule
+  // (node-cron's first task) takes a few tens of milliseconds: neither is a scraper's wait.
   await registry.metrics();
+  loop.start();
   const server = await startServer({
     listen: opts.listen,
     telemetryPath: opts.telemetryPath,
@@ -76,7 +78,6 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     }),
   });
   log('info', 'listening', { address: `${server.address.address}:${server.address.port}`, tls: opts.webConfig?.tls ? 'on' : 'off', path: opts.telemetryPath });
-  loop.start();
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

@@ -36,8 +36,8 @@ export class ScanLoop {
   ) {}
 
   start(): void {
-    void this.trigger('start');
     this.task = cron.schedule(this.schedule, () => void this.trigger('schedule'));
+    void this.trigger('start');
   }
 
   /** Starts a scan unless one is running or the back-off holds; resolves when that scan ends. */

@@ -1,7 +1,7 @@
-// The fast walker: GNU find walks the tree and makes the lstat calls in C, at du's own speed and
-// one find per core, printing one record per entry; this side sums and indexes the records as
-// they stream in (the same TreeTally as the Node walker, walk.ts). Parsing a record costs a
-// fraction of what Node's own lstat does, and no walker process has to boot.
+// The fast walker: GNU find walks the tree and makes the lstat calls in C, at du's own speed, a
+// few finds at once (walk-tree.ts), each printing one record per entry; this side sums and
+// indexes the records as they stream in (the same TreeTally as the Node walker, walk.ts).
+// Parsing a record costs a fraction of what Node's own lstat does, and no walker process boots.
 //
 // find cannot skip a list of paths cheaply, and busybox's has no -printf: walk-tree.ts decides
 // which walks go to the Node walker.
