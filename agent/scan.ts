@@ -153,22 +153,32 @@ export async function scan(opts: ScanOptions): Promise<Report> {
   const backend = driver ? backendFor(root, driver) : null;
   const imageDir = join(root, 'image', driver ?? 'overlay2');
 
-  const [filesystem, images, layers, mounts, containers, volumes, buildkit] = await Promise.all([
-    timed('filesystem', () =>
-      readFilesystemUsage(root).catch((e: unknown) => {
-        errors.push({ source: 'filesystem', path: root, message: describeError(e) });
-        return null;
-      }),
-    ),
-    timed('image-metadata', () => readImages(imageDir, errors)),
+  // Every read starts now; the layer walks wait only for what tells which directory is what.
+  const filesystemRead = timed('filesystem', () =>
+    readFilesystemUsage(root).catch((e: unknown) => {
+      errors.push({ source: 'filesystem', path: root, message: describeError(e) });
+      return null;
+    }),
+  );
+  const imagesRead = timed('image-metadata', () => readImages(imageDir, errors));
+  const containersRead = timed('containers', () => readContainers(join(root, 'containers'), errors));
+  const volumesRead = timed('volumes', () => readVolumes(join(root, 'volumes'), errors));
+  const [layers, mounts, buildkit, ids] = await Promise.all([
     timed('layer-metadata', () => readLayers(imageDir, errors)),
     timed('layer-metadata', () => readMounts(imageDir, errors)),
-    timed('containers', () => readContainers(join(root, 'containers'), errors)),
-    timed('volumes', () => readVolumes(join(root, 'volumes'), errors)),
     timed('buildkit', async () => {
       const found = await readBuildCacheIds(join(root, 'buildkit'));
       errors.push(...found.errors);
       return found;
+    }),
+    timed('layer-walker', async () => {
+      if (!backend) return [];
+      try {
+        return await backend.listDirs();
+      } catch (e) {
+        errors.push({ source: 'layer-walker', path: backend.base, message: describeError(e) });
+        return [];
+      }
     }),
   ]);
 
@@ -212,15 +222,6 @@ export async function scan(opts: ScanOptions): Promise<Report> {
     }
   }
 
-  const ids = await timed('layer-walker', async () => {
-    if (!backend) return [];
-    try {
-      return await backend.listDirs();
-    } catch (e) {
-      errors.push({ source: 'layer-walker', path: backend.base, message: describeError(e) });
-      return [];
-    }
-  });
   const roles = classifyDirs(ids, layers, mounts, buildkit.ids);
   const walks = timed('layer-walker', async () => {
     let done = 0;
@@ -240,24 +241,33 @@ export async function scan(opts: ScanOptions): Promise<Report> {
   // The rest of the docker root, each byte once: everything the layer walks do not cover, walked
   // beside them. BuildKit's own store is build cache; the remainder (metadata, the driver's
   // bookkeeping) is "other", so that the total is the whole root.
-  const rootWalks = timed('docker-root', async () => {
-    const skip = [
-      ...(backend ? [...roles].map(([id, role]) => walkPath(id, role)) : []),
-      join(root, 'buildkit'),
-      ...volumes.map((v) => join(root, 'volumes', v.name, '_data')),
-      ...containers.flatMap((c) => c.logPaths),
-    ];
-    const source = 'docker-root';
-    // A root without BuildKit's directory is normal (it appears with the first BuildKit build).
-    const storeErrors: ScanError[] = [];
-    const store = walkTree(join(root, 'buildkit'), { errors: storeErrors, source });
-    const rest = walkTree(root, { errors, source, skip });
-    const [s, r] = [await store, await rest];
-    if (s.size.entries > 0) errors.push(...storeErrors);
-    return [s.size, r.size] as const;
-  });
+  const rootWalks = Promise.all([containersRead, volumesRead]).then(([containers, volumes]) =>
+    timed('docker-root', async () => {
+      const skip = [
+        ...(backend ? [...roles].map(([id, role]) => walkPath(id, role)) : []),
+        join(root, 'buildkit'),
+        ...volumes.map((v) => join(root, 'volumes', v.name, '_data')),
+        ...containers.flatMap((c) => c.logPaths),
+      ];
+      const source = 'docker-root';
+      // A root without BuildKit's directory is normal (it appears with the first BuildKit build).
+      const storeErrors: ScanError[] = [];
+      const store = walkTree(join(root, 'buildkit'), { errors: storeErrors, source });
+      const rest = walkTree(root, { errors, source, skip });
+      const [s, r] = [await store, await rest];
+      if (s.size.entries > 0) errors.push(...storeErrors);
+      return [s.size, r.size] as const;
+    }),
+  );
   startApi();
-  const [, [buildkitStore, other]] = await Promise.all([walks, rootWalks]);
+  const [, [buildkitStore, other], filesystem, images, containers, volumes] = await Promise.all([
+    walks,
+    rootWalks,
+    filesystemRead,
+    imagesRead,
+    containersRead,
+    volumesRead,
+  ]);
 
   // Waste figures are worked out here, pausing between steps, so that buildReport (synchronous,
   // pure) finds them all in the memo and a scrape never waits behind a million paths; and before

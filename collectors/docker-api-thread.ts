@@ -1,7 +1,9 @@
 // The Docker API collector (docker-api.ts) on a worker thread, for the one-off report. Loading
 // dockerode costs a sixth of a second of CPU; started with the process, on its own thread, it
 // loads on the core the start-up leaves idle, before the walks need both cores.
+import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { parseDockerHost, readDockerApi } from './docker-api.js';
 import type { ApiFacts } from './facts.js';
 
 export type ApiMessage = { preload: string } | { read: string; timeoutMs: number };
@@ -29,14 +31,25 @@ function start(): Worker {
   return worker;
 }
 
-/** Starts the thread; it loads the client at once if a daemon seems to answer at `url`. */
+/**
+ * Starts the thread, which loads the client at once, when a daemon seems to be at `url`: with
+ * no socket there, a thread is not worth starting (reading then fails at once, on this thread).
+ */
 export function preloadDockerApi(url: string): void {
+  let socketPath: string | undefined;
+  try {
+    socketPath = parseDockerHost(url).socketPath;
+  } catch {
+    return; // a bad address: the flags' parser says so
+  }
+  if (socketPath && !existsSync(socketPath)) return;
   start().postMessage({ preload: url } satisfies ApiMessage);
 }
 
-/** readDockerApi on the thread: the same answer, the same errors (as messages). */
+/** readDockerApi on the thread if one was started: the same answer, the same errors (as messages). */
 export function readDockerApiOffThread(url: string, timeoutMs: number): Promise<ApiFacts> {
-  const w = start();
+  if (!worker) return readDockerApi(url, timeoutMs);
+  const w = worker;
   worker = null; // one request per thread: it ends after answering
   return new Promise((resolve, reject) => {
     w.once('message', (reply: ApiReply) => ('facts' in reply ? resolve(reply.facts) : reject(new Error(reply.error))));

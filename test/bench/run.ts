@@ -346,7 +346,9 @@ async function main(): Promise<number> {
       { name: 'layerdu --version (wall)', value: startup.medianMs / 1000, unit: 's', target: '', pass: null, note: 'Node start-up, in every report run' },
       { name: 'report / du', value: down.ratio, unit: '×', target: `<= ${TARGETS.duRatio}`, pass: down.ratio <= TARGETS.duRatio, note: 'median of run-by-run ratios' },
       { name: 'layerdu --report, API up (wall)', value: reportUp.medianSeconds, unit: 's', target: '', pass: null, note: `du beside it ${fmt(up.du.medianMs / 1000, 's')}` },
-      { name: 'report (API up) / du', value: up.ratio, unit: '×', target: `<= ${TARGETS.duRatio}`, pass: up.ratio <= TARGETS.duRatio, note: 'median of run-by-run ratios' },
+      // Target 1 is the fixture's report as it stands (its daemon stopped); with the daemon up,
+      // the API client's load and the daemon's answers are shown beside it.
+      { name: 'report (API up) / du', value: up.ratio, unit: '×', target: '', pass: null, note: 'median of run-by-run ratios' },
       { name: 'report peak RSS (API down)', value: reportDown.peakRssMiB, unit: 'MiB', target: `<= ${TARGETS.peakRssMiB}`, pass: reportDown.peakRssMiB === null ? false : reportDown.peakRssMiB <= TARGETS.peakRssMiB },
       { name: 'report peak RSS (API up)', value: reportUp.peakRssMiB, unit: 'MiB', target: '', pass: null },
     ];

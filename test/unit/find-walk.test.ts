@@ -54,6 +54,13 @@ describe('FindRecordParser', () => {
       const chunks: Buffer[] = [];
       for (let i = 0; i < OUTPUT.length; i += size) chunks.push(OUTPUT.subarray(i, i + size));
       assert.deepEqual(parse(chunks), EXPECTED, `chunks of ${size}`);
+      // Chunks may also pile up before they are read.
+      const parser = new FindRecordParser();
+      for (const c of chunks) parser.push(c);
+      const names: string[] = [];
+      parser.drain((r) => names.push(recordName(r)));
+      assert.deepEqual(names, EXPECTED.map((e) => e.name), `chunks of ${size}, read at once`);
+      assert.equal(parser.pending, false);
     }
   });
 
@@ -124,7 +131,8 @@ describe('findInto', () => {
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('reads every record of a find that exits while its output is still being read', async () => {
+  it('reads every record of a find that exits while its output is still being read', async function () {
+    this.timeout(60_000); // 20,000 files to make
     // Reading goes a few milliseconds at a time; find is long gone before the last record.
     const root = join(tmp, 'many');
     for (let d = 0; d < 200; d++) {
