@@ -133,7 +133,7 @@ export async function scan(opts: ScanOptions): Promise<Report> {
   const runs: CollectorRun[] = [];
   const timed = timer(errors, runs);
 
-  // Walker processes start now, so their start-up overlaps the metadata reads.
+  // The walkers get ready beside the metadata reads (the GNU find probe, or walker processes).
   prepareWalkers();
   // The API answers beside the disk work and is awaited last: a hung daemon delays nothing. It
   // starts once the walks are under way, as loading its client is itself work for this thread.

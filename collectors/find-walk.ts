@@ -283,7 +283,11 @@ export async function findInto(roots: string[], tally: TreeTally): Promise<void>
     child.stderr.on('data', (s: string) => {
       stderr += s;
     });
-    child.on('error', (e) => tally.error(roots[0]!, new Error(`cannot run find: ${e.message}`)));
+    let failed = false;
+    child.on('error', (e) => {
+      failed = true;
+      tally.error(roots[0]!, new Error(`cannot run find: ${e.message}`));
+    });
     child.on('close', (code, signal) => {
       closed = () => {
         for (const line of stderr.split('\n')) {
@@ -291,8 +295,8 @@ export async function findInto(roots: string[], tally: TreeTally): Promise<void>
           const { path, error } = parseFindError(line);
           tally.error(path === null ? roots[0]! : asGiven(path), error);
         }
-        // A walk stopped for output it could not read has said so already.
-        if (broken) {
+        // A find that could not start, or was stopped for output it could not read, has said so.
+        if (broken || failed) {
           // nothing more to say
         } else if (signal) tally.error(roots[0]!, new Error(`find stopped by ${signal}`));
         else if (parser.pending) tally.error(roots[0]!, new Error('find stopped in the middle of a record'));

@@ -1,6 +1,7 @@
-// Which walker walks a tree. GNU find (find-walk.ts) where there is one: C speed, one find per
-// core. Without it, or with LAYERDU_WALKER=node, the Node walker in walker processes
-// (walk-pool.ts). Both give the same sums and the same index (test/unit/walkers.test.ts).
+// Which walker walks a tree. GNU find (find-walk.ts) where there is one: C speed, a few finds at
+// once. Without it, or with LAYERDU_WALKER=node, the Node walker in walker processes
+// (walk-pool.ts). Both give the same sums and the same index (test/unit/walk.test.ts on staged
+// trees, test/e2e/walkers.test.ts on a real daemon's layers).
 import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScanError } from './facts.js';
@@ -26,7 +27,7 @@ export function prepareWalkers(): void {
 let running = 0;
 const waiting: Array<() => void> = [];
 
-async function oneAtATimePerCore<T>(work: () => Promise<T>): Promise<T> {
+async function withFindSlot<T>(work: () => Promise<T>): Promise<T> {
   if (running < walkerCount() + 1) running += 1;
   else await new Promise<void>((go) => waiting.push(go)); // a finishing walk hands over its slot
   try {
@@ -74,7 +75,7 @@ async function walkSkipping(root: string, opts: WalkOptions & { skip: string[] }
       }
     }
   }
-  if (whole.length) small.push(oneAtATimePerCore(() => findInto(whole, tally)));
+  if (whole.length) small.push(withFindSlot(() => findInto(whole, tally)));
   await Promise.all(small);
   return tally.outcome();
 }
@@ -89,7 +90,7 @@ export async function walkTree(root: string, opts: WalkOptions & { errors: ScanE
     const { walkTreeSync } = await import('./walk.js');
     outcome = walkTreeSync(root, opts);
   } else if (await findWanted()) {
-    outcome = opts.skip?.length ? await walkSkipping(root, { ...opts, skip: opts.skip }) : await oneAtATimePerCore(() => walkWithFind(root, opts));
+    outcome = opts.skip?.length ? await walkSkipping(root, { ...opts, skip: opts.skip }) : await withFindSlot(() => walkWithFind(root, opts));
   } else {
     try {
       outcome = await walkInPool(root, opts);

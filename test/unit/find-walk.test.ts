@@ -148,6 +148,21 @@ describe('findInto', () => {
     assert.equal(index!.count, 200 + 20_000);
   });
 
+  it('a find that cannot start is one error, and the walk still completes', async () => {
+    const path = process.env.PATH;
+    process.env.PATH = join(tmp, 'no-such-bin');
+    try {
+      const tally = new TreeTally('test', false);
+      await findInto([tmp], tally);
+      const { size, errors } = tally.outcome();
+      assert.equal(errors.length, 1);
+      assert.match(errors[0]!.message, /^cannot run find: .*ENOENT/);
+      assert.deepEqual(size, { disk: 0, apparent: 0, entries: 0 });
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+
   it('sums several roots into one tally, in order, and names a vanished one once', async () => {
     mkdirSync(join(tmp, 'one', 'sub'), { recursive: true });
     writeFileSync(join(tmp, 'one', 'sub', 'f'), Buffer.alloc(10_000, 1));
