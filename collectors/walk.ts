@@ -1,6 +1,7 @@
 // The Node walker: one directory tree walked with synchronous system calls (the fastest Node
-// has) in a walker process (walk-pool.ts), so the event loop stays free. It serves the walks GNU
-// find cannot (find-walk.ts): a tree with parts to skip, or a host without GNU find.
+// has), in a walker process (walk-pool.ts) so the event loop stays free, or on this thread a
+// little at a time for small trees. It does the walks GNU find (find-walk.ts) cannot: every walk
+// on a host without GNU find, and the bookkeeping around the trees a walk leaves out.
 import { constants, lstatSync, readdirSync, type Stats } from 'node:fs';
 import type { EntryKind } from './facts.js';
 import { childHash, ROOT_HASH } from './path-index.js';
@@ -76,7 +77,7 @@ const STEP = 2000;
 
 /**
  * The walk, pausing every STEP entries so that the agent's own thread can run it between other
- * work (walkTreeYielding); a walker process runs it straight through (walkTreeSync).
+ * work (walkYieldingInto); a walker process runs it straight through (walkTreeSync).
  */
 export function* walkSteps(root: string, opts: WalkOptions, tally = new TreeTally(opts.source, opts.index === true, opts.opaque)): Generator<void, WalkOutcome> {
   const fs = opts.fs ?? nodeWalkFs;
