@@ -8,6 +8,7 @@ import type { Report } from '../../agent/model/report.js';
 import { makeBaseImage, run, startDaemon, type Daemon } from '../support/dockerd.js';
 import {
   HARDLINK_BYTES,
+  OPAQUE_HIDDEN_APPARENT,
   LEAKED_BYTES,
   SIX_BYTES,
   VOLUME_BYTES,
@@ -163,6 +164,18 @@ describe('layerdu --report on a real overlay2 host', function () {
     for (const img of [fx.images.sharedA, fx.images.hardlink, fx.images.six, fx.images.base]) {
       assert.equal(byId(rep.images).get(img.id)!.wasted.apparent, 0, `${img.tag}: wasted`);
     }
+  });
+
+  it('4b. waste under an opaque directory: a later RUN replacing /data wholesale wastes both lower files', async function () {
+    const rep = await up();
+    const opaque = byId(rep.images).get(fx.images.opaque.id);
+    assert.ok(opaque, 'opaque image listed');
+    // The opaque /data hides /data/big.bin and /data/keep.txt, not the lower /data itself.
+    assert.equal(opaque.wasted.apparent, OPAQUE_HIDDEN_APPARENT);
+    const db = await readLayerDb(fx.root);
+    const lower = path.join(fx.root, 'overlay2', db.get(fx.images.opaque.chainIds[1]!)!.cacheId!, 'diff', 'data');
+    const hidden = (await duB1(path.join(lower, 'big.bin'))) + (await duB1(path.join(lower, 'keep.txt')));
+    assert.equal(opaque.wasted.disk, hidden);
   });
 
   it('5. hardlinks once; volumes; build cache; the leaked directory is the only orphan', async function () {

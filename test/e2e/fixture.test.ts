@@ -35,8 +35,9 @@ describe('e2e harness: the acceptance fixture', function () {
     return i;
   }
 
-  it('lists exactly the seven tagged images (no build intermediates)', function () {
+  it('lists exactly the eight tagged images (no build intermediates)', function () {
     const ours = Object.values(fx.images).map((i) => i.id).sort();
+    assert.equal(ours.length, 8);
     assert.deepEqual([...dfImages.keys()].sort(), ours);
   });
 

@@ -73,8 +73,8 @@ describe('the find walker and the Node walker agree', function () {
       for (const k of viaFind.index!.kinds) kinds.add(k);
       linked += f.inodes.size;
     }
-    // Files, directories, whiteouts, symlinks and hardlinked inodes were all compared.
-    assert.deepEqual([...kinds].sort(), [KIND.file, KIND.dir, KIND.whiteout, KIND.other].sort());
+    // Files, directories, opaque directories, whiteouts, symlinks and hardlinked inodes were all compared.
+    assert.deepEqual([...kinds].sort(), [KIND.file, KIND.dir, KIND.opaque, KIND.whiteout, KIND.other].sort());
     assert.ok(linked > 0, 'a hardlinked inode was compared');
   });
 });

@@ -12,6 +12,10 @@ export const EIGHT_BYTES = 8 * MiB; // COPY'd, then removed: wasted
 export const TWO_BYTES = 2 * MiB; // written twice at one path: the first copy is wasted
 export const WASTED_APPARENT = EIGHT_BYTES + TWO_BYTES; // 10485760
 export const HARDLINK_BYTES = 2 * MiB; // one file, two names, one RUN
+// /data/big.bin and /data/keep.txt ("keep\n"), then a later RUN replaces /data wholesale
+// (rm -rf, mkdir): overlayfs marks the new /data opaque, and both lower files are wasted.
+export const OPAQUE_BIG_BYTES = 3 * MiB;
+export const OPAQUE_HIDDEN_APPARENT = OPAQUE_BIG_BYTES + 'keep\n'.length;
 export const SIX_BYTES = 6 * MiB; // /data/six.bin, appended to by the copy-up container
 export const VOLUME_BYTES = 3 * MiB; // written into the named volume
 export const LOG_LINES = 20000;
@@ -41,6 +45,7 @@ export interface Fixture {
     sharedA: FixtureImage;
     sharedB: FixtureImage;
     waste: FixtureImage;
+    opaque: FixtureImage;
     hardlink: FixtureImage;
     buildkit: FixtureImage;
     six: FixtureImage;
@@ -224,7 +229,7 @@ export async function buildFixture(): Promise<Fixture> {
     const midSteps = `FROM base:latest\nRUN head -c ${MID_BYTES} /dev/urandom > /mid.bin\n`;
     const sharedA = await buildClassic(d, 'shared-a:latest', `${midSteps}RUN echo a > /a.txt\n`);
 
-    const [sharedB, waste, hardlink, six] = await Promise.all([
+    const [sharedB, waste, opaque, hardlink, six] = await Promise.all([
       buildClassic(d, 'shared-b:latest', `${midSteps}RUN head -c 4096 /dev/urandom > /b.bin\n`),
       buildClassic(
         d,
@@ -238,6 +243,16 @@ export async function buildFixture(): Promise<Fixture> {
           '',
         ].join('\n'),
         { 'eight.bin': eight },
+      ),
+      buildClassic(
+        d,
+        'opaque:latest',
+        [
+          'FROM base:latest',
+          `RUN mkdir /data && head -c ${OPAQUE_BIG_BYTES} /dev/urandom > /data/big.bin && echo keep > /data/keep.txt`,
+          'RUN rm -rf /data && mkdir /data && echo new > /data/new.txt',
+          '',
+        ].join('\n'),
       ),
       buildClassic(
         d,
@@ -303,7 +318,7 @@ export async function buildFixture(): Promise<Fixture> {
       daemon: d,
       root: d.root,
       host: d.host,
-      images: { base, sharedA, sharedB, waste, hardlink, buildkit, six },
+      images: { base, sharedA, sharedB, waste, opaque, hardlink, buildkit, six },
       containers: { created, copyUp, logger, running, rotated },
       volume: { name: volumeName, bytesWritten: VOLUME_BYTES, mountpoint: path.join(d.root, 'volumes', volumeName, '_data') },
       leaked: { id: leakedId, path: leakedPath, file: leakedFile, bytes: LEAKED_BYTES },
