@@ -84,10 +84,9 @@ async function detectDriver(root: string, errors: ScanError[]): Promise<DriverEv
  * by their entry count, biggest first, as their tar-split file tells it, and containers' thin
  * writable layers last, where they fill the gaps.
  */
-function walkOrder(roles: Map<string, DriverDirRole>, layers: LayerFact[]): Array<[string, DriverDirRole]> {
-  const entries = new Map(layers.filter((l) => l.cacheId).map((l) => [l.cacheId!, l.tarSplitBytes ?? Infinity]));
+function walkOrder(roles: Map<string, DriverDirRole>, layerOfDir: Map<string, LayerFact>): Array<[string, DriverDirRole]> {
   const weight = ([id, role]: [string, DriverDirRole]) =>
-    role === 'image-layer' ? (entries.get(id) ?? Infinity) : role === 'container-layer' || role === 'container-init' ? 0 : Infinity;
+    role === 'image-layer' ? (layerOfDir.get(id)?.tarSplitBytes ?? Infinity) : role === 'container-layer' || role === 'container-init' ? 0 : Infinity;
   return [...roles].sort((a, b) => (weight(a) === weight(b) ? 0 : weight(b) - weight(a)));
 }
 
@@ -187,8 +186,7 @@ export async function scan(opts: ScanOptions): Promise<Report> {
   let layersWalked = 0;
   let layersReused = 0;
   const cache = opts.layerCache;
-  const chainOfDir = new Map(layers.filter((l) => l.cacheId).map((l) => [l.cacheId!, l.chainId]));
-  const hasParent = new Set(layers.filter((l) => l.cacheId && l.parent).map((l) => l.cacheId!));
+  const layerOfDir = new Map(layers.filter((l) => l.cacheId).map((l) => [l.cacheId!, l]));
   const liveKeys = new Set<string>();
   // Layers are measured by their content, as Docker and du of `diff/` see them; what nothing
   // refers to is measured whole, since removing it would free the whole directory.
@@ -197,7 +195,7 @@ export async function scan(opts: ScanOptions): Promise<Report> {
   async function measure(id: string, role: DriverDirRole): Promise<void> {
     if (!backend) return;
     const path = walkPath(id, role);
-    const key = role === 'image-layer' ? `${chainOfDir.get(id)}@${id}` : null;
+    const key = role === 'image-layer' ? `${layerOfDir.get(id)?.chainId}@${id}` : null;
     const hit = key ? cache?.get(key) : undefined;
     if (key) liveKeys.add(key);
     if (hit) {
@@ -209,7 +207,7 @@ export async function scan(opts: ScanOptions): Promise<Report> {
     // vfs layers are full copies, not diffs: a path index of them would call every file waste.
     const index = backend.layersAreDiffs && (role === 'image-layer' || role === 'container-layer');
     // An opaque directory hides only what lies below it: nothing, in a base layer or a writable one.
-    const opaque = role === 'image-layer' && hasParent.has(id);
+    const opaque = role === 'image-layer' && !!layerOfDir.get(id)?.parent;
     const walkErrors: ScanError[] = [];
     const walked = await walkTree(path, { errors: walkErrors, source: 'layer-walker', index, opaque });
     errors.push(...walkErrors);
@@ -227,7 +225,7 @@ export async function scan(opts: ScanOptions): Promise<Report> {
     let done = 0;
     // Walks run a few at a time (walk-tree.ts), taken in this order.
     await Promise.all(
-      walkOrder(roles, layers).map(async ([id, role]) => {
+      walkOrder(roles, layerOfDir).map(async ([id, role]) => {
         try {
           await measure(id, role);
         } finally {
