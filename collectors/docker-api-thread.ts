@@ -1,12 +1,11 @@
 // The Docker API collector (docker-api.ts) on a worker thread, for the one-off report. Loading
 // dockerode costs a sixth of a second of CPU; started with the process, on its own thread, it
 // loads on the core the start-up leaves idle, before the walks need both cores.
-import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { parseDockerHost, readDockerApi } from './docker-api.js';
+import { noSocketAt, parseDockerHost, readDockerApi } from './docker-api.js';
 import type { ApiFacts } from './facts.js';
 
-export type ApiMessage = { preload: string } | { read: string; timeoutMs: number };
+export type ApiMessage = { preload: true } | { read: string; timeoutMs: number };
 
 export type ApiReply = { facts: ApiFacts } | { error: string };
 
@@ -36,14 +35,12 @@ function start(): Worker {
  * no socket there, a thread is not worth starting (reading then fails at once, on this thread).
  */
 export function preloadDockerApi(url: string): void {
-  let socketPath: string | undefined;
   try {
-    socketPath = parseDockerHost(url).socketPath;
+    if (noSocketAt(parseDockerHost(url))) return;
   } catch {
     return; // a bad address: the flags' parser says so
   }
-  if (socketPath && !existsSync(socketPath)) return;
-  start().postMessage({ preload: url } satisfies ApiMessage);
+  start().postMessage({ preload: true } satisfies ApiMessage);
 }
 
 /** readDockerApi on the thread if one was started: the same answer, the same errors (as messages). */

@@ -1,19 +1,13 @@
-// The worker thread behind docker-api-thread.ts: loads dockerode early when asked and a daemon
-// seems to be there, answers one request, and ends.
-import { stat } from 'node:fs/promises';
+// The worker thread behind docker-api-thread.ts (started only when a daemon seems to be there):
+// loads dockerode early when asked, answers one request, and ends.
 import { parentPort } from 'node:worker_threads';
 import type { ApiMessage, ApiReply } from './docker-api-thread.js';
-import { parseDockerHost, readDockerApi } from './docker-api.js';
+import { readDockerApi } from './docker-api.js';
 
 parentPort!.on('message', async (m: ApiMessage) => {
   if ('preload' in m) {
-    try {
-      const { socketPath } = parseDockerHost(m.preload);
-      if (socketPath) await stat(socketPath);
-      await import('dockerode');
-    } catch {
-      // No daemon there (or no client): the request says so in its own words.
-    }
+    // A client that fails to load: the request says so in its own words.
+    await import('dockerode').catch(() => undefined);
     return;
   }
   let reply: ApiReply;

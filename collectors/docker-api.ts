@@ -1,6 +1,6 @@
 // The Docker Engine API, through dockerode: GET requests only, each with a deadline, because a
 // hung daemon is common exactly when the disk is full.
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import type { ApiFacts } from './facts.js';
 
 export interface DockerEndpoint {
@@ -37,17 +37,24 @@ function deadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 export const DEFAULT_API_TIMEOUT_MS = 10_000;
 
+/**
+ * No socket file at a unix:// address: no daemon answers there, and the client need not load.
+ * (stat, not access(2): access checks the real uid without capabilities, and the unit reads with
+ * CAP_DAC_READ_SEARCH.) False for tcp:// and for whatever stat cannot tell.
+ */
+export function noSocketAt(endpoint: DockerEndpoint): boolean {
+  if (!endpoint.socketPath) return false;
+  try {
+    return statSync(endpoint.socketPath, { throwIfNoEntry: false }) === undefined;
+  } catch {
+    return false;
+  }
+}
+
 export async function readDockerApi(url: string, timeoutMs = DEFAULT_API_TIMEOUT_MS): Promise<ApiFacts> {
   const endpoint = parseDockerHost(url);
-  // No socket, no daemon: say so at once, without loading the client. (stat, not access(2):
-  // access checks the real uid without capabilities, and the unit reads with CAP_DAC_READ_SEARCH.)
-  if (endpoint.socketPath) {
-    const missing = await stat(endpoint.socketPath).then(
-      () => false,
-      (e: NodeJS.ErrnoException) => e.code === 'ENOENT',
-    );
-    if (missing) throw new Error(`no socket at ${endpoint.socketPath}`);
-  }
+  // No socket, no daemon: say so at once, without loading the client.
+  if (noSocketAt(endpoint)) throw new Error(`no socket at ${endpoint.socketPath}`);
   // Loaded here, not at start: the import is slow and overlaps the disk walk this way.
   const { default: Docker } = await import('dockerode');
   const docker = new Docker({ ...endpoint, timeout: timeoutMs });
