@@ -1,6 +1,7 @@
 // Agent mode: the first scan (every layer walked) against the next scan of the unchanged host
 // (committed layers reused), and how /metrics answers while the first scan runs.
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { get, parseExposition, startAgent, value, type AgentProcess } from '../support/agent-process.js';
 import { quantile } from './measure.js';
 
@@ -26,10 +27,6 @@ export interface AgentResult {
   /** Agent's peak RSS over both scans (VmHWM), bytes; and its RSS after them. */
   peakRss: number | null;
   rssAfter: number | null;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 function procStatus(pid: number, field: string): number | null {

@@ -3,13 +3,11 @@
 // for roots it made, the root itself). The fixture's exited container must survive.
 import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mountsUnder, run, startDaemon, type Daemon } from '../support/dockerd.js';
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-function alive(pid: number): boolean {
+/** Whether a process of this pid is running (signal 0 only asks). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -92,22 +92,8 @@ export async function series(
   args: string[],
   opts: { env?: NodeJS.ProcessEnv; log: (m: string) => void; check?: (t: Timed) => void },
 ): Promise<Series> {
-  const runs: Timed[] = [];
-  for (let i = 0; i <= n; i++) {
-    const t = await timeCommand(cmd, args, opts);
-    if (t.code !== 0) throw new Error(`${label}: ${cmd} ${args.join(' ')} exited ${t.code}: ${t.stderr.trim().slice(-2000)}`);
-    opts.check?.(t);
-    const rss = t.maxRss === null ? '' : `, peak RSS ${(t.maxRss / 2 ** 20).toFixed(1)} MiB`;
-    opts.log(`${label}: ${i === 0 ? 'warm-up' : `run ${i}/${n}`} ${(t.ms / 1000).toFixed(3)} s${rss}`);
-    if (i > 0) runs.push(t);
-  }
-  const rss = runs.map((r) => r.maxRss).filter((x): x is number => x !== null);
-  return {
-    runs,
-    medianMs: median(runs.map((r) => r.ms)),
-    medianRss: rss.length === runs.length ? median(rss) : null,
-    maxRss: rss.length === runs.length ? Math.max(...rss) : null,
-  };
+  const [s] = await interleaved([{ label, cmd, args, env: opts.env, check: opts.check }], n, opts.log);
+  return s!;
 }
 
 export interface Spec {

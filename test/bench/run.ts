@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { DOCKER_CLI, type Daemon } from '../support/dockerd.js';
 import { CLI, REPO_ROOT } from '../support/oracles.js';
 import { benchAgent, type AgentResult } from './agent-bench.js';
-import { startBenchDaemon, stopBenchDaemon, stopDaemonsOn } from './daemon.js';
+import { alive, startBenchDaemon, stopBenchDaemon, stopDaemonsOn } from './daemon.js';
 import { ensureFixture, PRESETS, type FixtureInfo } from './fixture.js';
 import { haveGnuTime, interleaved, median, pairedRatio, series, type Series, type Timed } from './measure.js';
 
@@ -76,15 +76,6 @@ function log(msg: string): void {
 
 // --- one bench at a time per fixture -------------------------------------------------------------
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function takeLock(file: string): void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -94,7 +85,7 @@ function takeLock(file: string): void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const pid = Number(readFileSync(file, 'utf8').trim());
-      if (pid > 0 && processAlive(pid)) throw new Error(`another bench (pid ${pid}) holds ${file}`);
+      if (pid > 0 && alive(pid)) throw new Error(`another bench (pid ${pid}) holds ${file}`);
       rmSync(file, { force: true });
     }
   }

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parse, stringify } from 'yaml';
 import type { Report } from '../../agent/model/report.js';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
@@ -29,10 +30,6 @@ const LEAKED_BYTES = 2 * MiB;
 /** The test copy of LayerduOrphanedLayers alerts above 1 MiB instead of 1 GiB. */
 const TEST_ORPHAN_THRESHOLD = MiB;
 const DOT = '/usr/bin/dot';
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 describe('alert rules: promtool', () => {
   before(function () {

@@ -7,6 +7,7 @@ import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, readlink, rm, rmdir
 import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const DOCKER_CLI = '/usr/bin/docker';
 
@@ -77,10 +78,6 @@ export async function stopAllDaemons(): Promise<void> {
 const DEBUG = !!process.env.LDU_TEST_DEBUG;
 function debug(msg: string): void {
   if (DEBUG) process.stderr.write(`[dockerd-harness ${new Date().toISOString()}] ${msg}\n`);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 export function findExecutable(name: string): string | null {

@@ -6,6 +6,7 @@ import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { freePort, get } from './agent-process.js';
 
@@ -58,10 +59,6 @@ const live = new Set<PromServer>();
 /** Every Prometheus started and not yet stopped. */
 export function livePrometheus(): PromServer[] {
   return [...live];
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 export async function startPrometheus(opts: PromOptions): Promise<PromServer> {
