@@ -1,7 +1,7 @@
 // The pure core: scan facts in, every figure of the report out. Each byte is counted once: a
 // layer's bytes belong to the layer, and images only point at layers.
-import { ZERO, type Bytes, type LayerIndex } from '../../collectors/facts.js';
-import { withVfsDuplicate } from '../../collectors/storage-driver.js';
+import { ZERO, type Bytes, type LayerIndex } from '../../collectors/lib/facts.js';
+import { withVfsDuplicate } from '../../collectors/stores/graphdriver/verdict.js';
 import { chainIds, classifyDirs, listedImages } from './graph.js';
 import { computeCopiedUp, computeWaste } from './layer-analysis.js';
 import type {

@@ -1,7 +1,7 @@
 // The layer-sharing graph: chain IDs, listed images, and what each directory under the storage
 // driver belongs to. Pure functions of the facts.
 import { createHash } from 'node:crypto';
-import type { DriverDirRole, ImageFact, LayerFact, MountFact } from '../../collectors/facts.js';
+import type { DriverDirRole, ImageFact, LayerFact, MountFact } from '../../collectors/lib/facts.js';
 
 /** ChainID(L0) = DiffID(L0); ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln)), as the OCI spec says. */
 export function chainIds(diffIds: string[]): string[] {

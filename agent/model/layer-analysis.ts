@@ -2,9 +2,9 @@
 // Paths are compared by hash (collectors/path-index.ts); a path's ancestors are found through
 // the parent links of its own layer, since an overlay diff always holds the parents of what it
 // changes.
-import type { Bytes, LayerIndex } from '../../collectors/facts.js';
-import { find, KIND } from '../../collectors/path-index.js';
-import { HashFlags } from './hash-flags.js';
+import type { Bytes, LayerIndex } from '../../collectors/lib/facts.js';
+import { find, KIND } from '../../collectors/lib/path-index.js';
+import { HashFlags } from '../../collectors/lib/hash-flags.js';
 
 const isDir = (kind: number) => kind === KIND.dir || kind === KIND.opaque;
 

@@ -1,7 +1,7 @@
 // The report: the one result that `--report` (text, json, prom) and `/metrics` render.
 // Field names are fixed by ../shared/contract.md; extensions are marked as such.
-import type { Bytes, ScanError } from '../../collectors/facts.js';
-import type { FilesystemUsage } from '../../collectors/host-fs.js';
+import type { Bytes, ScanError } from '../../collectors/lib/facts.js';
+import type { FilesystemUsage } from '../../collectors/host/filesystem.js';
 
 export interface SharedUnique {
   total: number;

@@ -1,9 +1,9 @@
 // Everything one scan learned, as plain data: the input of buildReport().
-import type { FilesystemUsage } from '../../collectors/host-fs.js';
+import type { FilesystemUsage } from '../../collectors/host/filesystem.js';
 import type { ScanMeta } from './report.js';
 import type {
   ApiFacts, Bytes, ContainerFact, DriverFact, ImageFact, LayerFact, LayerIndex, MountFact, ScanError, VolumeFact,
-} from '../../collectors/facts.js';
+} from '../../collectors/lib/facts.js';
 
 export interface DirFact {
   id: string;

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
-import { walkWithFind } from '../../collectors/find-walk.js';
-import { KIND, type PathIndex } from '../../collectors/path-index.js';
-import { walkTreeSync } from '../../collectors/walk.js';
+import { walkWithFind } from '../../collectors/walk/find-walk.js';
+import { KIND, type PathIndex } from '../../collectors/lib/path-index.js';
+import { walkTreeSync } from '../../collectors/walk/node-walk.js';
 import type { Report } from '../../agent/model/report.js';
 import { getFixture, type Fixture } from '../support/fixture-host.js';
 import { runReport } from '../support/oracles.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { bucketEntries, bucketNames, parseBolt, walk, type BoltDb } from '../../collectors/bbolt.js';
+import { bucketEntries, bucketNames, parseBolt, walk, type BoltDb } from '../../collectors/lib/bbolt.js';
 
 // Real files written by dockerd 20.10's BuildKit after one `RUN echo hi > /hi` build.
 const FIXTURES = new URL('../../../test/fixtures/buildkit/', import.meta.url);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import type { ApiFacts, Bytes, IndexEntry, LayerIndex } from '../../collectors/facts.js';
-import { indexFromEntries } from '../../collectors/path-index.js';
+import type { ApiFacts, Bytes, IndexEntry, LayerIndex } from '../../collectors/lib/facts.js';
+import { indexFromEntries } from '../../collectors/lib/path-index.js';
 import { buildReport } from '../../agent/model/build-report.js';
 import { chainIds } from '../../agent/model/graph.js';
 import type { ScanMeta } from '../../agent/model/report.js';

@@ -3,8 +3,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseBolt } from '../../collectors/bbolt.js';
-import { extractBuildCacheIds, readBuildCacheIds } from '../../collectors/buildkit.js';
+import { parseBolt } from '../../collectors/lib/bbolt.js';
+import { extractBuildCacheIds, readBuildCacheIds } from '../../collectors/sources/buildkit.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/buildkit/', import.meta.url));
 

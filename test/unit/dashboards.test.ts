@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Registry } from 'prom-client';
-import { ReportMetrics } from '../../agent/metrics.js';
+import { ReportMetrics } from '../../agent/render/metrics.js';
 import { DASHBOARDS, dashboardText } from '../../dashboards/src/index.js';
 import { REPO_ROOT } from '../support/oracles.js';
 import { allPanels, panelQueries, substitute } from '../support/prometheus.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { guessDockerHost } from '../../collectors/docker-api-thread.js';
+import { guessDockerHost } from '../../collectors/sources/docker-api-thread.js';
 
 describe('guessDockerHost (whether to load the API client before the flags are parsed)', () => {
   it('takes --docker-host in either spelling, then LAYERDU_DOCKER_HOST, DOCKER_HOST, the default socket', () => {

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FindRecordParser, findInto, parseFindError, recordName, type FindRecord } from '../../collectors/find-walk.js';
-import { childHash, childHashAscii } from '../../collectors/path-index.js';
-import { TreeTally } from '../../collectors/tally.js';
+import { FindRecordParser, findInto, parseFindError, recordName, type FindRecord } from '../../collectors/walk/find-walk.js';
+import { childHash, childHashAscii } from '../../collectors/lib/path-index.js';
+import { TreeTally } from '../../collectors/walk/tally.js';
 
 type Plain = Omit<FindRecord, 'bytes' | 'nameStart' | 'nameEnd'> & { name: string };
 

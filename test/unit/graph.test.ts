@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import type { ImageFact, LayerFact, MountFact } from '../../collectors/facts.js';
+import type { ImageFact, LayerFact, MountFact } from '../../collectors/lib/facts.js';
 import { chainIds, classifyDirs, listedImages } from '../../agent/model/graph.js';
 
 const sha = (s: string): string => `sha256:${createHash('sha256').update(s).digest('hex')}`;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { HashFlags } from '../../agent/model/hash-flags.js';
-import { hashPath } from '../../collectors/path-index.js';
+import { HashFlags } from '../../collectors/lib/hash-flags.js';
+import { hashPath } from '../../collectors/lib/path-index.js';
 
 describe('HashFlags', () => {
   it('holds exactly what was marked, through many growths, each key once with its bits joined', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import type { IndexEntry, LayerIndex } from '../../collectors/facts.js';
+import type { IndexEntry, LayerIndex } from '../../collectors/lib/facts.js';
 import { computeCopiedUp, computeWaste } from '../../agent/model/layer-analysis.js';
-import { indexFromEntries } from '../../collectors/path-index.js';
+import { indexFromEntries } from '../../collectors/lib/path-index.js';
 
 const MiB = 1024 * 1024;
 const BLOCK = 4096;

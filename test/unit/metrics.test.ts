@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { ReportMetrics } from '../../agent/metrics.js';
+import { ReportMetrics } from '../../agent/render/metrics.js';
 import type { Report } from '../../agent/model/report.js';
 
 const IMG = `sha256:${'a'.repeat(64)}`;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { parseImageConfig, parseRepositories } from '../../collectors/image-metadata.js';
-import { parseLayerEntry } from '../../collectors/layer-metadata.js';
-import { isJsonLog, parseContainerConfig, stateOf } from '../../collectors/containers.js';
-import { parseDockerHost } from '../../collectors/docker-api.js';
+import { parseImageConfig, parseRepositories } from '../../collectors/stores/graphdriver/imagedb.js';
+import { parseLayerEntry } from '../../collectors/stores/graphdriver/layerdb.js';
+import { isJsonLog, parseContainerConfig, stateOf } from '../../collectors/sources/containers.js';
+import { parseDockerHost } from '../../collectors/sources/docker-api.js';
 
 const hex = (c: string): string => c.repeat(64);
 const digest = (c: string): string => `sha256:${hex(c)}`;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Report } from '../../agent/model/report.js';
-import { dotQuote, renderDot } from '../../agent/render-dot.js';
+import { dotQuote, renderDot } from '../../agent/render/dot.js';
 
 const MiB = 1024 * 1024;
 const NGINX = `sha256:${'a'.repeat(64)}`;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { renderText } from '../../agent/render-text.js';
+import { renderText } from '../../agent/render/text.js';
 import type { Report } from '../../agent/model/report.js';
-import { formatIEC, table } from '../../agent/units.js';
+import { formatIEC, table } from '../../agent/render/units.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { backoffDelay, ScanLoop, validateSchedule } from '../../agent/scheduler.js';
-import { setLogLevel } from '../../agent/log.js';
+import { backoffDelay, ScanLoop, validateSchedule } from '../../agent/serve/scheduler.js';
+import { setLogLevel } from '../../agent/serve/log.js';
 
 describe('scheduler', () => {
   before(() => setLogLevel('error'));

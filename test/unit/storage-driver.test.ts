@@ -4,15 +4,15 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DTypeProbe } from '../../collectors/dtype.js';
-import type { LayerFact, MountFact } from '../../collectors/facts.js';
-import { setProcRoot } from '../../collectors/host-fs.js';
+import type { DTypeProbe } from '../../collectors/host/dtype.js';
+import type { LayerFact, MountFact } from '../../collectors/lib/facts.js';
+import { setProcRoot } from '../../collectors/host/filesystem.js';
 import {
   backendFor, readConfiguredDriver, readDriverCandidates, readOverlayAvailable, setDaemonConfigPath,
-} from '../../collectors/storage.js';
+} from '../../collectors/stores/graphdriver/drivers.js';
 import {
   chooseDriver, driverVerdict, vfsDuplicateBytes, withVfsDuplicate, type DriverEvidence,
-} from '../../collectors/storage-driver.js';
+} from '../../collectors/stores/graphdriver/verdict.js';
 
 const noDType: DTypeProbe = {
   dType: false,

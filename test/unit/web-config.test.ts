@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import bcrypt from 'bcryptjs';
-import { formatLogfmt } from '../../agent/log.js';
-import { parseListenAddress } from '../../agent/server.js';
-import { BasicAuth, parseWebConfig } from '../../agent/web-config.js';
+import { formatLogfmt } from '../../agent/serve/log.js';
+import { parseListenAddress } from '../../agent/serve/server.js';
+import { BasicAuth, parseWebConfig } from '../../agent/serve/web-config.js';
 
 const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 

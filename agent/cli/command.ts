@@ -1,0 +1,159 @@
+// The command line: flags, then the report or the agent. Errors that carry an exit code are
+// caught here, once.
+import { createRequire } from 'node:module';
+import type { Options } from 'yargs';
+import { parseDockerHost } from '../../collectors/sources/docker-api.js';
+import { readDockerApiOffThread } from '../../collectors/sources/docker-api-thread.js';
+import { setProcRoot, setSysRoot } from '../../collectors/host/filesystem.js';
+import { setLogLevel, type Level } from '../serve/log.js';
+import { renderDot } from '../render/dot.js';
+import { renderJson } from '../render/json.js';
+import { renderText } from '../render/text.js';
+import { scan, ScanAbort } from '../scan/scan.js';
+
+// yargs' CommonJS build is one bundled file: it loads in about a quarter of the time its ES
+// module build takes (many small modules), and every report run waits for it before walking.
+const require = createRequire(import.meta.url);
+const yargs = require('yargs/yargs') as typeof import('yargs').default;
+const { hideBin } = require('yargs/helpers') as typeof import('yargs/helpers');
+
+const FORMATS = ['text', 'json', 'prom', 'dot'] as const;
+const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export const DEFAULT_LISTEN = ':9786';
+
+const OPTIONS = {
+  report: { type: 'boolean', default: false, describe: 'Scan once, print the report and exit' },
+  format: { choices: FORMATS, default: 'text', describe: 'Report format: text for people, json, prom (exposition text), or dot (the sharing graph, for Graphviz)' },
+  'docker-root': { type: 'string', default: '/var/lib/docker', describe: "The daemon's data root (read only)" },
+  'docker-host': {
+    type: 'string',
+    default: process.env.DOCKER_HOST || 'unix:///var/run/docker.sock',
+    defaultDescription: '$DOCKER_HOST, else unix:///var/run/docker.sock',
+    describe: 'The Docker Engine API; only GET requests are made',
+  },
+  'docker-timeout': { type: 'number', default: 10, describe: 'Seconds to wait for the Docker API before going on from disk alone' },
+  'scan.schedule': { type: 'string', default: '*/5 * * * *', describe: 'When the agent scans (cron, 5 or 6 fields); it also scans at start' },
+  'web.listen-address': { type: 'string', default: DEFAULT_LISTEN, describe: 'host:port to serve metrics on' },
+  'web.telemetry-path': { type: 'string', default: '/metrics', describe: 'Path of the metrics' },
+  'web.config.file': { type: 'string', describe: 'exporter-toolkit web config (TLS, basic auth)' },
+  'log.level': { choices: LEVELS, default: 'info', describe: 'Least severe level logged (logfmt on stderr)' },
+  'path.procfs': { type: 'string', default: '/proc', describe: "Where the host's /proc is mounted" },
+  'path.sysfs': { type: 'string', default: '/sys', describe: "Where the host's /sys is mounted" },
+} satisfies Record<string, Options>;
+
+/** `--web.listen-address` can also be set as LAYERDU_WEB_LISTEN_ADDRESS, and so on for every flag. */
+export function envName(flag: string): string {
+  return `LAYERDU_${flag.toUpperCase().replace(/[.-]/g, '_')}`;
+}
+
+function withEnvDefaults(env: NodeJS.ProcessEnv): Record<string, Options> {
+  const out: Record<string, Options> = {};
+  for (const [flag, opt] of Object.entries(OPTIONS) as [string, Options][]) {
+    const value = env[envName(flag)];
+    out[flag] = { ...opt, describe: `${opt.describe} [env ${envName(flag)}]` };
+    if (value === undefined) continue;
+    if (opt.type === 'boolean') out[flag]!.default = /^(1|true|yes)$/i.test(value);
+    else if (opt.type === 'number') out[flag]!.default = Number(value);
+    else out[flag]!.default = value;
+  }
+  return out;
+}
+
+class UsageError extends Error {}
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`layerdu: ${message}\n`);
+  process.exit(code);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const args = await yargs(argv)
+    .scriptName('layerdu')
+    .usage(
+      '$0 [--report] [options]\n\nWhere did the disk go on this Docker host? True shared and unique bytes of image layers, containers, logs, volumes and build cache, from disk metadata, with the Docker API as a cross-check.',
+    )
+    .parserConfiguration({ 'dot-notation': false })
+    .options(withEnvDefaults(process.env))
+    .check((a) => {
+      parseDockerHost(String(a['docker-host']));
+      if (!(Number(a['docker-timeout']) > 0)) throw new Error('--docker-timeout must be a positive number of seconds');
+      if (!String(a['web.telemetry-path']).startsWith('/')) throw new Error('--web.telemetry-path must start with /');
+      return true;
+    })
+    .example('$0 --report', 'Audit this host once, for a person')
+    .example('$0 --report --format json | jq .totals', 'The same figures as JSON')
+    .example('$0 --report --format prom > /var/lib/node_exporter/layerdu.prom', "For node_exporter's textfile collector")
+    .example('$0 --web.listen-address 127.0.0.1:9786 --scan.schedule "*/10 * * * *"', 'The agent, scanning every 10 minutes')
+    .strict()
+    .fail((msg, err) => {
+      throw new UsageError((msg || err?.message || 'bad arguments').split('\n')[0]);
+    })
+    .help()
+    .version()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .parseAsync();
+
+  setLogLevel(args['log.level'] as Level);
+  setProcRoot(String(args['path.procfs']));
+  setSysRoot(String(args['path.sysfs']));
+  const dockerRoot = String(args['docker-root']);
+  const dockerHost = String(args['docker-host']);
+  const apiTimeoutMs = Number(args['docker-timeout']) * 1000;
+
+  if (!args.report) {
+    // The agent's modules (prom-client, node-cron, yaml, bcrypt) load only for the agent: a
+    // one-off report starts faster without them.
+    const { runAgent } = await import('../serve/agent.js');
+    const { readWebConfig } = await import('../serve/web-config.js');
+    const { validateSchedule } = await import('../serve/scheduler.js');
+    const { parseListenAddress } = await import('../serve/server.js');
+    try {
+      validateSchedule(String(args['scan.schedule']));
+      parseListenAddress(String(args['web.listen-address']));
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const file = args['web.config.file'] as string | undefined;
+    const webConfig = file
+      ? await readWebConfig(file).catch((e: unknown) => {
+          throw new UsageError(`--web.config.file ${file}: ${(e as Error).message}`);
+        })
+      : null;
+    await runAgent({
+      dockerRoot,
+      dockerHost,
+      apiTimeoutMs,
+      schedule: String(args['scan.schedule']),
+      listen: String(args['web.listen-address']),
+      telemetryPath: String(args['web.telemetry-path']),
+      webConfig,
+    });
+    return;
+  }
+
+  const progress = process.stderr.isTTY
+    ? (done: number, total: number) => {
+        process.stderr.write(`\rwalking layer directories ${done}/${total}${done === total ? '\r\x1b[K' : ''}`);
+      }
+    : undefined;
+  const report = await scan({ dockerRoot, dockerHost, apiTimeoutMs, onProgress: progress, readApi: readDockerApiOffThread });
+  for (const e of report.errors) process.stderr.write(`layerdu: ${e.source}: ${e.path ? `${e.path}: ` : ''}${e.message}\n`);
+  const format = args.format as (typeof FORMATS)[number];
+  const out =
+    format === 'json'
+      ? renderJson(report)
+      : format === 'prom'
+        ? await (await import('../render/prom.js')).renderProm(report)
+        : format === 'dot'
+          ? renderDot(report)
+          : renderText(report, { color: process.stdout.isTTY });
+  process.stdout.write(out);
+}
+
+export function run(): Promise<void> {
+  return main(hideBin(process.argv)).catch((e: unknown) => {
+    if (e instanceof UsageError) fail(e.message, 2);
+    if (e instanceof ScanAbort) fail(e.message, e.exitCode);
+    fail(`unexpected failure: ${(e as Error)?.stack ?? String(e)}`, 1);
+  });
+}

@@ -1,0 +1,150 @@
+// The report as Prometheus gauges, named by ../shared/contract.md. Every gauge is reset and
+// refilled from one finished report, so series of removed images, containers, layers and volumes
+// vanish at the next scan, and a scrape never sees half a scan.
+import { Gauge, Registry } from 'prom-client';
+import type { Report } from '../model/report.js';
+
+const FROM_LAST_SCAN = ' (from the last finished scan)';
+
+export class ReportMetrics {
+  private readonly gauges: Gauge[] = [];
+
+  private gauge<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
+    const g = new Gauge<L>({ name, help: help + FROM_LAST_SCAN, labelNames, registers: [this.registry] });
+    this.gauges.push(g as unknown as Gauge);
+    return g;
+  }
+
+  readonly imageBytes;
+  readonly imageApparent;
+  readonly layerBytes;
+  readonly imageLayerInfo;
+  readonly layerImages;
+  readonly containerBytes;
+  readonly copiedUp;
+  readonly wasted;
+  readonly orphanBytes;
+  readonly volumeBytes;
+  readonly hostBytes;
+  readonly naiveVirtual;
+  readonly driverInfo;
+  readonly dtype;
+  readonly vfsFallback;
+  readonly vfsDuplicate;
+  readonly fsSize;
+  readonly fsAvail;
+  readonly scanDuration;
+  readonly lastScan;
+  readonly scanSuccess;
+  readonly collectorSuccess;
+  readonly collectorDuration;
+  readonly apiUp;
+  readonly layersWalked;
+  readonly layersReused;
+  readonly scanErrors;
+
+  constructor(readonly registry: Registry) {
+    this.imageBytes = this.gauge('layerdu_image_bytes', 'Disk bytes of a listed image, split into layers shared with other listed images and its own', ['image_id', 'image', 'scope']);
+    this.imageApparent = this.gauge('layerdu_image_apparent_bytes', "Apparent bytes of a listed image (Docker's Size and SharedSize basis)", ['image_id', 'image', 'scope']);
+    this.layerBytes = this.gauge('layerdu_layer_bytes', 'Disk bytes of one image layer, counted once however many images share it', ['chain_id', 'cache_id']);
+    this.imageLayerInfo = this.gauge('layerdu_image_layer_info', 'The sharing graph: an image holds a layer at a position (0 = bottom)', ['image_id', 'chain_id', 'position']);
+    this.layerImages = this.gauge('layerdu_layer_images', 'Number of listed images that contain the layer', ['chain_id']);
+    this.containerBytes = this.gauge('layerdu_container_bytes', "Disk bytes of a container's writable layer, init layer and logs", ['container_id', 'name', 'image_id', 'scope']);
+    this.copiedUp = this.gauge('layerdu_container_copied_up_bytes', 'Disk bytes in the writable layer at paths the image already had (overlayfs copy_up)', ['container_id', 'name']);
+    this.wasted = this.gauge('layerdu_wasted_bytes', "Disk bytes of files in an image's lower layers that its upper layers delete or overwrite", ['image_id', 'image']);
+    this.orphanBytes = this.gauge('layerdu_orphan_bytes', 'Disk bytes of a storage-driver directory nothing refers to', ['id']);
+    this.volumeBytes = this.gauge('layerdu_volume_bytes', 'Disk bytes of a named volume', ['name']);
+    this.hostBytes = this.gauge('layerdu_host_bytes', 'Disk bytes under the docker root by category, each byte counted once (other: metadata and bookkeeping)', ['category']);
+    this.naiveVirtual = this.gauge('layerdu_naive_virtual_bytes', "What adding up every image's and container's virtual size claims");
+    this.driverInfo = this.gauge('layerdu_storage_driver_info', 'The storage driver in use', ['driver', 'backing_fs', 'docker_root']);
+    this.dtype = this.gauge('layerdu_dtype_supported', 'Whether the filesystem under the docker root supports d_type (absent when unknown)');
+    this.vfsFallback = this.gauge('layerdu_vfs_fallback', 'Whether the daemon runs vfs although overlay is available');
+    this.vfsDuplicate = this.gauge('layerdu_vfs_duplicate_bytes', 'Bytes vfs stores beyond what overlay2 would');
+    this.fsSize = this.gauge('layerdu_filesystem_size_bytes', 'Size of the filesystem holding the docker root', ['mountpoint', 'fstype']);
+    this.fsAvail = this.gauge('layerdu_filesystem_avail_bytes', 'Bytes available to unprivileged users on the filesystem holding the docker root', ['mountpoint', 'fstype']);
+    this.scanDuration = this.gauge('layerdu_scan_duration_seconds', 'Duration of the last finished scan');
+    this.lastScan = this.gauge('layerdu_last_scan_timestamp_seconds', 'When the last scan finished, in Unix seconds');
+    this.scanSuccess = this.gauge('layerdu_scan_success', 'Whether the last scan read the disk without any problem (the Docker API has layerdu_docker_api_up)');
+    this.collectorSuccess = this.gauge('layerdu_collector_success', 'Whether a collector finished without any problem in the last scan', ['collector']);
+    this.collectorDuration = this.gauge('layerdu_collector_duration_seconds', 'Duration of a collector in the last scan', ['collector']);
+    this.apiUp = this.gauge('layerdu_docker_api_up', 'Whether the Docker API answered in the last scan');
+    this.layersWalked = this.gauge('layerdu_scan_layers_walked', 'Image layers walked in the last scan');
+    this.layersReused = this.gauge('layerdu_scan_layers_reused', 'Image layers whose earlier walk the last scan reused (committed layers never change)');
+    this.scanErrors = this.gauge('layerdu_scan_errors', 'Problems met in the last scan by collector; the scan went on past each', ['collector']);
+  }
+
+  /** Replaces every series with the figures of `report`. */
+  update(report: Report): void {
+    for (const g of this.gauges) g.reset();
+    const imageName = (tags: string[]) => tags[0] ?? '<none>';
+
+    for (const i of report.images) {
+      const labels = { image_id: i.id, image: imageName(i.tags) };
+      this.imageBytes.set({ ...labels, scope: 'shared' }, i.disk.shared);
+      this.imageBytes.set({ ...labels, scope: 'unique' }, i.disk.unique);
+      this.imageApparent.set({ ...labels, scope: 'shared' }, i.apparent.shared);
+      this.imageApparent.set({ ...labels, scope: 'unique' }, i.apparent.unique);
+      this.wasted.set(labels, i.wasted.disk);
+      i.layers.forEach((chain, position) => this.imageLayerInfo.set({ image_id: i.id, chain_id: chain, position: String(position) }, 1));
+    }
+    for (const l of report.layers) {
+      this.layerBytes.set({ chain_id: l.chainId, cache_id: l.cacheId ?? '' }, l.disk);
+      this.layerImages.set({ chain_id: l.chainId }, l.images.length);
+    }
+    for (const c of report.containers) {
+      const labels = { container_id: c.id, name: c.name, image_id: c.imageId };
+      this.containerBytes.set({ ...labels, scope: 'writable' }, c.writable.disk);
+      this.containerBytes.set({ ...labels, scope: 'init' }, c.init.disk);
+      this.containerBytes.set({ ...labels, scope: 'logs' }, c.logs);
+      this.copiedUp.set({ container_id: c.id, name: c.name }, c.copiedUp.disk);
+    }
+    for (const o of report.orphans) this.orphanBytes.set({ id: o.id }, o.disk);
+    for (const v of report.volumes) this.volumeBytes.set({ name: v.name }, v.disk);
+
+    const t = report.totals.disk;
+    const categories = {
+      image_layers: t.imageLayers,
+      container_layers: t.containerLayers,
+      volumes: t.volumes,
+      logs: t.logs,
+      build_cache: t.buildCache,
+      orphans: t.orphans,
+      other: t.other,
+    };
+    for (const [category, bytes] of Object.entries(categories)) this.hostBytes.set({ category }, bytes);
+    this.naiveVirtual.set(report.totals.naiveVirtual);
+
+    const d = report.driver;
+    this.driverInfo.set({ driver: d.name, backing_fs: d.backingFs ?? '', docker_root: report.dockerRoot }, 1);
+    // A gauge without labels always shows a sample once registered (0 after a reset), and the
+    // contract wants this one absent when d_type is unknown: it leaves the registry instead.
+    const registered = this.registry.getSingleMetric('layerdu_dtype_supported') !== undefined;
+    if (d.dType === null) {
+      if (registered) this.registry.removeSingleMetric('layerdu_dtype_supported');
+    } else {
+      if (!registered) this.registry.registerMetric(this.dtype);
+      this.dtype.set(d.dType ? 1 : 0);
+    }
+    this.vfsFallback.set(d.vfsFallback ? 1 : 0);
+    this.vfsDuplicate.set(d.vfsDuplicateBytes ?? 0);
+    const fs = report.filesystem;
+    if (fs) {
+      this.fsSize.set({ mountpoint: fs.mountpoint, fstype: fs.fstype }, fs.size);
+      this.fsAvail.set({ mountpoint: fs.mountpoint, fstype: fs.fstype }, fs.avail);
+    }
+
+    const s = report.scan;
+    this.scanDuration.set(s.durationSeconds);
+    this.lastScan.set(Date.parse(s.finishedAt) / 1000);
+    // The disk is the source of truth: an unreachable API is its own signal, not a failed scan.
+    this.scanSuccess.set(report.errors.every((e) => e.source === 'docker-api') ? 1 : 0);
+    for (const c of s.collectors) {
+      this.collectorSuccess.set({ collector: c.name }, c.success ? 1 : 0);
+      this.collectorDuration.set({ collector: c.name }, c.durationSeconds);
+      this.scanErrors.set({ collector: c.name }, report.errors.filter((e) => e.source === c.name).length);
+    }
+    this.apiUp.set(report.apiUp ? 1 : 0);
+    this.layersWalked.set(s.layersWalked);
+    this.layersReused.set(s.layersReused);
+  }
+}

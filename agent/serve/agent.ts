@@ -1,0 +1,93 @@
+// The long-running agent: scans on a schedule, serves the last finished scan over HTTP.
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { log } from './log.js';
+import { ReportMetrics } from '../render/metrics.js';
+import type { Report } from '../model/report.js';
+import { ScanLoop } from './scheduler.js';
+import { scan, type LayerCache } from '../scan/scan.js';
+import { startServer } from './server.js';
+import { loadXattr } from '../../collectors/walk/tally.js';
+import { prepareWalkers } from '../../collectors/walk/walk-tree.js';
+import type { WebConfig } from './web-config.js';
+
+export interface AgentOptions {
+  dockerRoot: string;
+  dockerHost: string;
+  apiTimeoutMs: number;
+  schedule: string;
+  listen: string;
+  telemetryPath: string;
+  webConfig: WebConfig | null;
+}
+
+// A scan slower than this is worth one line in the journal.
+const SLOW_SCAN_SECONDS = 60;
+
+export async function runAgent(opts: AgentOptions): Promise<void> {
+  // Loaded before the server listens: evaluating the client's modules (and the xattr addon the
+  // walks need) holds this thread for a few hundred milliseconds, which a scrape must never wait behind.
+  await import('dockerode');
+  loadXattr();
+  prepareWalkers();
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  // prom-client exports these gauges with a counter's `_total` suffix, which promtool rejects.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    registry.removeSingleMetric(name);
+  }
+  const metrics = new ReportMetrics(registry);
+  const layerCache: LayerCache = new Map();
+  const wasteMemo = { current: new Map() };
+  let last: Report | null = null;
+  let slowLogged = false;
+
+  const loop = new ScanLoop(opts.schedule, async () => {
+    const report = await scan({ dockerRoot: opts.dockerRoot, dockerHost: opts.dockerHost, apiTimeoutMs: opts.apiTimeoutMs, layerCache, wasteMemo });
+    metrics.update(report);
+    const firstProblems = last === null || last.errors.length !== report.errors.length;
+    last = report;
+    const s = report.scan;
+    log('info', 'scan finished', {
+      duration_s: s.durationSeconds.toFixed(3),
+      layers_walked: s.layersWalked,
+      layers_reused: s.layersReused,
+      errors: report.errors.length,
+      api_up: report.apiUp,
+    });
+    // Problems are logged when their number changes, not at every scan of a host that stays broken.
+    if (firstProblems) for (const e of report.errors) log('warn', e.message, { source: e.source, path: e.path ?? undefined });
+    if (s.durationSeconds > SLOW_SCAN_SECONDS && !slowLogged) {
+      log('warn', 'slow scan', { duration_s: s.durationSeconds.toFixed(1) });
+      slowLogged = true;
+    }
+  });
+
+  // The first rendering pays for compiling and the first /proc reads, and starting the schedule
+  // (node-cron's first task) takes a few tens of milliseconds: neither is a scraper's wait.
+  await registry.metrics();
+  loop.start();
+  const server = await startServer({
+    listen: opts.listen,
+    telemetryPath: opts.telemetryPath,
+    webConfig: opts.webConfig,
+    metrics: () => registry.metrics(),
+    contentType: registry.contentType,
+    health: () => ({
+      healthy: true,
+      detail: { status: 'ok', scanning: loop.busy, lastScan: last?.scan.finishedAt ?? null, apiUp: last?.apiUp ?? null },
+    }),
+  });
+  log('info', 'listening', { address: `${server.address.address}:${server.address.port}`, tls: opts.webConfig?.tls ? 'on' : 'off', path: opts.telemetryPath });
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log('info', 'stopping', { signal });
+      // Walks only read, so an unfinished scan is simply abandoned.
+      setTimeout(() => process.exit(0), 4000).unref();
+      void Promise.all([loop.stop(), server.close()]).then(() => resolve());
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  process.exit(0);
+}

@@ -1,0 +1,114 @@
+// Containers from `containers/<id>/config.v2.json`, with their log files (json-file logs and
+// their rotated `.N` / `.N.gz` siblings, or the `local` driver's `local-logs/`).
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import type { Bytes, ContainerFact, ContainerState, ScanError } from '../lib/facts.js';
+import { describeError } from '../lib/read.js';
+
+export interface ContainerConfig {
+  id: string;
+  name: string;
+  imageId: string;
+  state: ContainerState;
+  volumes: string[];
+}
+
+interface ConfigV2 {
+  ID?: string;
+  Name?: string;
+  Image?: string;
+  State?: { Running?: boolean; Paused?: boolean; Restarting?: boolean; Dead?: boolean; RemovalInProgress?: boolean; StartedAt?: string };
+  MountPoints?: Record<string, { Type?: string; Name?: string; Driver?: string }>;
+}
+
+/** Docker's zero time: a container that was created and never started. */
+const NEVER = /^0001-01-01T/;
+
+/** Docker's own order (container.State.StateString): a running container is running first. */
+export function stateOf(s: ConfigV2['State']): ContainerState {
+  if (!s) return 'unknown';
+  if (s.Running) return s.Paused ? 'paused' : s.Restarting ? 'restarting' : 'running';
+  if (s.RemovalInProgress) return 'removing';
+  if (s.Dead) return 'dead';
+  if (!s.StartedAt || NEVER.test(s.StartedAt)) return 'created';
+  return 'exited';
+}
+
+export function parseContainerConfig(text: string): ContainerConfig {
+  const doc = JSON.parse(text) as ConfigV2;
+  if (typeof doc.ID !== 'string' || !/^[0-9a-f]{64}$/.test(doc.ID)) throw new Error('no valid ID');
+  const volumes = Object.values(doc.MountPoints ?? {})
+    .filter((m) => m?.Type === 'volume' && typeof m.Name === 'string' && m.Name !== '')
+    .map((m) => m.Name as string);
+  return {
+    id: doc.ID,
+    name: (doc.Name ?? '').replace(/^\//, ''),
+    imageId: typeof doc.Image === 'string' ? doc.Image : '',
+    state: stateOf(doc.State),
+    volumes: [...new Set(volumes)].sort(),
+  };
+}
+
+/** Whether a file in `containers/<id>/` is one of the container's json-file logs. */
+export function isJsonLog(id: string, name: string): boolean {
+  return name === `${id}-json.log` || new RegExp(`^${id}-json\\.log\\.\\d+(\\.gz)?$`).test(name);
+}
+
+async function sumFiles(paths: string[], errors: ScanError[]): Promise<Bytes & { files: number }> {
+  const total = { disk: 0, apparent: 0, files: 0 };
+  for (const p of paths) {
+    try {
+      const st = await fsp.lstat(p);
+      if (!st.isFile()) continue;
+      total.disk += st.blocks * 512;
+      total.apparent += st.size;
+      total.files += 1;
+    } catch (e) {
+      // A log rotated away between readdir and lstat is churn, not a problem.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') errors.push({ source: 'containers', path: p, message: describeError(e) });
+    }
+  }
+  return total;
+}
+
+async function logFiles(dir: string, id: string): Promise<string[]> {
+  const names = await fsp.readdir(dir);
+  const files = names.filter((n) => isJsonLog(id, n)).map((n) => join(dir, n));
+  const local = join(dir, 'local-logs');
+  const localNames = await fsp.readdir(local).catch(() => [] as string[]);
+  return files.concat(localNames.map((n) => join(local, n)));
+}
+
+export async function readContainers(containersDir: string, errors: ScanError[]): Promise<ContainerFact[]> {
+  const source = 'containers';
+  let ids: string[];
+  try {
+    ids = (await fsp.readdir(containersDir)).filter((n) => /^[0-9a-f]{64}$/.test(n)).sort();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') errors.push({ source, path: containersDir, message: describeError(e) });
+    return [];
+  }
+  const out: ContainerFact[] = [];
+  for (const dirId of ids) {
+    const dir = join(containersDir, dirId);
+    const configPath = join(dir, 'config.v2.json');
+    let config: ContainerConfig;
+    try {
+      config = parseContainerConfig(await fsp.readFile(configPath, 'utf8'));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // removed while we looked
+      errors.push({ source, path: configPath, message: `container skipped: ${describeError(e)}` });
+      continue;
+    }
+    let logs = { disk: 0, apparent: 0, files: 0 };
+    let logPaths: string[] = [];
+    try {
+      logPaths = await logFiles(dir, dirId);
+      logs = await sumFiles(logPaths, errors);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') errors.push({ source, path: dir, message: describeError(e) });
+    }
+    out.push({ ...config, logs: { disk: logs.disk, apparent: logs.apparent }, logFiles: logs.files, logPaths });
+  }
+  return out;
+}

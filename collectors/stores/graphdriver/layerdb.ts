@@ -1,0 +1,99 @@
+// Layers as the daemon records them: `image/<driver>/layerdb/sha256/<chain>` for image layers and
+// `layerdb/mounts/<container>` for containers' writable and init layers.
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import type { LayerFact, MountFact, ScanError } from '../../lib/facts.js';
+import { describeError, readTextOrNull } from '../../lib/read.js';
+
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+// overlay2 names layers by 64 hex characters; layers BuildKit made have 25-character ids; the
+// init layer of a container is `<mount-id>-init`.
+const CACHE_ID = /^[0-9a-z]{25}$|^[0-9a-f]{64}(-init)?$/;
+
+export interface LayerFiles {
+  diff: string | null;
+  cacheId: string | null;
+  size: string | null;
+  parent: string | null;
+}
+
+/** One layerdb entry from its files' texts; problems are returned, not thrown, so the rest is kept. */
+export function parseLayerEntry(chainId: string, f: LayerFiles): { layer: LayerFact; problems: string[] } {
+  const problems: string[] = [];
+  const diffId = f.diff?.trim() ?? '';
+  if (!DIGEST.test(diffId)) problems.push(f.diff === null ? 'diff missing' : 'diff is not a sha256 digest');
+  const cacheId = f.cacheId?.trim() ?? '';
+  const cacheOk = CACHE_ID.test(cacheId);
+  if (!cacheOk) problems.push(f.cacheId === null ? 'cache-id missing' : 'cache-id is not a layer id');
+  const sizeText = f.size?.trim() ?? '';
+  const size = /^\d+$/.test(sizeText) ? Number(sizeText) : null;
+  if (f.size !== null && size === null) problems.push('size is not a number');
+  const parent = f.parent?.trim() || null;
+  if (parent !== null && !DIGEST.test(parent)) problems.push('parent is not a sha256 digest');
+  return {
+    layer: { chainId, diffId, parent: parent && DIGEST.test(parent) ? parent : null, cacheId: cacheOk ? cacheId : null, size },
+    problems,
+  };
+}
+
+async function readFiles(dir: string, names: string[]): Promise<(string | null)[]> {
+  return Promise.all(names.map((n) => readTextOrNull(join(dir, n))));
+}
+
+async function listOrEmpty(dir: string, errors: ScanError[], source: string): Promise<string[]> {
+  try {
+    return (await fsp.readdir(dir)).sort();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') errors.push({ source, path: dir, message: describeError(e) });
+    return [];
+  }
+}
+
+export async function readLayers(imageDir: string, errors: ScanError[]): Promise<LayerFact[]> {
+  const source = 'layer-metadata';
+  const dir = join(imageDir, 'layerdb', 'sha256');
+  const entries = await Promise.all(
+    (await listOrEmpty(dir, errors, source)).map(async (hex): Promise<LayerFact | null> => {
+      if (!/^[0-9a-f]{64}$/.test(hex)) return null;
+      const path = join(dir, hex);
+      try {
+        const [[diff, cacheId, size, parent], tarSplit] = await Promise.all([
+          readFiles(path, ['diff', 'cache-id', 'size', 'parent']),
+          fsp.stat(join(path, 'tar-split.json.gz')).catch(() => null),
+        ]);
+        const { layer, problems } = parseLayerEntry(`sha256:${hex}`, {
+          diff: diff ?? null,
+          cacheId: cacheId ?? null,
+          size: size ?? null,
+          parent: parent ?? null,
+        });
+        for (const p of problems) errors.push({ source, path, message: p });
+        return tarSplit ? { ...layer, tarSplitBytes: tarSplit.size } : layer;
+      } catch (e) {
+        errors.push({ source, path, message: describeError(e) });
+        return null;
+      }
+    }),
+  );
+  return entries.filter((l): l is LayerFact => l !== null);
+}
+
+export async function readMounts(imageDir: string, errors: ScanError[]): Promise<MountFact[]> {
+  const source = 'layer-metadata';
+  const dir = join(imageDir, 'layerdb', 'mounts');
+  const mounts: MountFact[] = [];
+  for (const containerId of await listOrEmpty(dir, errors, source)) {
+    const path = join(dir, containerId);
+    try {
+      const [mountId, initId, parent] = (await readFiles(path, ['mount-id', 'init-id', 'parent'])).map((t) => t?.trim() || null);
+      if (!mountId || !CACHE_ID.test(mountId)) {
+        errors.push({ source, path, message: mountId ? 'mount-id is not a layer id' : 'mount-id missing' });
+        continue;
+      }
+      mounts.push({ containerId, mountId, initId: initId && CACHE_ID.test(initId) ? initId : null, parent: parent ?? null });
+    } catch (e) {
+      errors.push({ source, path, message: describeError(e) });
+    }
+  }
+  return mounts;
+}

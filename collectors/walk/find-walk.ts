@@ -1,0 +1,309 @@
+// The fast walker: GNU find walks the tree and makes the lstat calls in C, at du's own speed, a
+// few finds at once (walk-tree.ts), each printing one record per entry; this side sums and
+// indexes the records as they stream in (the same TreeTally as the Node walker, walk.ts).
+// Parsing a record costs a fraction of what Node's own lstat does, and no walker process boots.
+//
+// find cannot skip a list of paths cheaply, and busybox's has no -printf: walk-tree.ts decides
+// which walks go to the Node walker.
+import { execFile, spawn } from 'node:child_process';
+import { lstatSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import type { EntryKind } from '../lib/facts.js';
+import { childHash, childHashAscii, ROOT_HASH } from '../lib/path-index.js';
+import { AT_ROOT, NOT_ENTERED, TreeTally, type EntryStat, type WalkOutcome } from './tally.js';
+
+/** Type letter, st_dev, st_ino, st_nlink, st_size, st_blocks, depth, name; NUL-terminated (names may hold newlines). */
+export const FIND_FORMAT = '%y %D %i %n %s %b %d %f\\0';
+/** The same for an entry with one link: its inode number is never needed, so find need not print it. */
+const SINGLE_LINK_FORMAT = '%y %D 0 1 %s %b %d %f\\0';
+
+export interface FindRecord {
+  /** find's %y: f, d, l, c, b, p, s (or U, ? when unknown). */
+  type: string;
+  dev: number;
+  ino: number;
+  nlink: number;
+  size: number;
+  blocks: number;
+  /** 0 for the walk's root. */
+  depth: number;
+  /** The name's bytes are bytes[nameStart, nameEnd); recordName() decodes them. */
+  bytes: Buffer;
+  nameStart: number;
+  nameEnd: number;
+}
+
+/** The name as Node decodes the names readdir returns, so both walkers hash paths alike. */
+export function recordName(r: FindRecord): string {
+  return r.bytes.toString('utf8', r.nameStart, r.nameEnd);
+}
+
+const SPACE = 0x20;
+/** How long reading records may hold this thread at a time. */
+const SLICE_MS = 5;
+const NUL = 0;
+
+/**
+ * Splits find's stdout into records. Chunks end anywhere; a record cut in two waits for the
+ * next chunk. The record handed to `onRecord` is one object, refilled each time.
+ */
+export class FindRecordParser {
+  private buf: Buffer = Buffer.alloc(0);
+  private start = 0;
+  private readonly record: FindRecord = { type: '', dev: 0, ino: 0, nlink: 0, size: 0, blocks: 0, depth: 0, bytes: Buffer.alloc(0), nameStart: 0, nameEnd: 0 };
+  private at = 0;
+
+  /** Adds a chunk of find's output; `drain` hands over its records. */
+  push(chunk: Buffer): void {
+    this.buf = this.start < this.buf.length ? Buffer.concat([this.buf.subarray(this.start), chunk]) : chunk;
+    this.start = 0;
+  }
+
+  /**
+   * Hands over the complete records, until none is left or `more()` (asked every 256 records)
+   * says to stop. True when it stopped with records left.
+   */
+  drain(onRecord: (r: FindRecord) => void, more: () => boolean = () => true): boolean {
+    const buf = this.buf;
+    const r = this.record;
+    let n = 0;
+    for (let end = buf.indexOf(NUL, this.start); end >= 0; end = buf.indexOf(NUL, this.start)) {
+      if (++n % 256 === 0 && !more()) return true;
+      const start = this.start;
+      this.at = start + 2; // the type letter and its space
+      r.type = String.fromCharCode(buf[start]!);
+      r.dev = this.number(buf, start, end);
+      r.ino = this.number(buf, start, end);
+      r.nlink = this.number(buf, start, end);
+      r.size = this.number(buf, start, end);
+      r.blocks = this.number(buf, start, end);
+      r.depth = this.number(buf, start, end);
+      r.bytes = buf;
+      r.nameStart = this.at;
+      r.nameEnd = end;
+      this.start = end + 1;
+      onRecord(r);
+    }
+    return false;
+  }
+
+  /** Bytes of a record not yet complete (at the end of find's output: it stopped mid-record). */
+  get pending(): boolean {
+    return this.start < this.buf.length;
+  }
+
+  /** The decimal at `this.at`, up to its space. */
+  private number(buf: Buffer, start: number, end: number): number {
+    let v = 0;
+    let i = this.at;
+    for (let c = buf[i]!; c !== SPACE; c = buf[++i]!) {
+      if (c < 0x30 || c > 0x39 || i >= end) throw new Error(`find printed a record this parser does not know: ${JSON.stringify(buf.toString('utf8', start, end))}`);
+      v = v * 10 + (c - 0x30);
+    }
+    this.at = i + 1;
+    return v;
+  }
+}
+
+// What strerror says (find runs with LC_ALL=C), as the error codes the Node walker meets.
+const ERRNO_TEXT: Record<string, string> = {
+  'No such file or directory': 'ENOENT',
+  'Permission denied': 'EACCES',
+  'Operation not permitted': 'EPERM',
+  'Not a directory': 'ENOTDIR',
+};
+
+/** One line of find's stderr: `find: '<path>': <strerror>`, or some other complaint. */
+export function parseFindError(line: string): { path: string | null; error: Error } {
+  const m = /^find: '(.*)': ([^:]+)$/.exec(line);
+  if (!m) return { path: null, error: new Error(line.replace(/^find: /, '')) };
+  const text = m[2]!;
+  return { path: m[1]!, error: Object.assign(new Error(text), { code: ERRNO_TEXT[text] }) };
+}
+
+function gnuVersion(command: string, project: string): Promise<boolean> {
+  return new Promise((done) => {
+    execFile(command, ['--version'], { env: { ...process.env, LC_ALL: 'C' }, timeout: 5000 }, (err, stdout) => {
+      done(!err && stdout.includes(`GNU ${project}`));
+    });
+  });
+}
+
+let probe: Promise<{ find: boolean; stdbuf: boolean }> | null = null;
+
+function tools(): Promise<{ find: boolean; stdbuf: boolean }> {
+  probe ??= Promise.all([gnuVersion('find', 'findutils'), gnuVersion('stdbuf', 'coreutils')]).then(([find, stdbuf]) => ({ find, stdbuf }));
+  return probe;
+}
+
+/** GNU find is there (-printf with %D, %b and %d). Asked once. */
+export async function gnuFindAvailable(): Promise<boolean> {
+  return (await tools()).find;
+}
+
+function kindOf(type: string, path: string, tally: TreeTally): EntryKind {
+  if (type === 'd') return tally.dirKind(path);
+  if (type === 'f') return 'file';
+  if (type !== 'c') return 'other';
+  // find prints no device numbers; a delete is a character device numbered 0/0, and rare.
+  try {
+    return lstatSync(path).rdev === 0 ? 'whiteout' : 'other';
+  } catch (e) {
+    tally.error(path, e);
+    return 'other';
+  }
+}
+
+// Records are read a few milliseconds at a time, each find's output paused until its records
+// are read, so that a scrape never waits behind the walks: one reading loop for every find, at
+// most SLICE_MS of this thread per turn of the event loop however many walks run, taken in turn.
+// (libuv hands over up to 32 chunks of output in one go.)
+type Reader = (more: () => boolean) => boolean;
+const readers: Reader[] = [];
+let pumping = false;
+
+/** Runs `reader` (true: it has more to read) in the reading loop until it is done. */
+function whenIdle(reader: Reader): void {
+  readers.push(reader);
+  if (!pumping) {
+    pumping = true;
+    setImmediate(pump);
+  }
+}
+
+function pump(): void {
+  const until = performance.now() + SLICE_MS;
+  const more = () => performance.now() < until;
+  while (readers.length > 0 && more()) {
+    const reader = readers.shift()!;
+    if (reader(more)) readers.push(reader);
+  }
+  if (readers.length > 0) setImmediate(pump);
+  else pumping = false;
+}
+
+/** Walks one tree with GNU find; problems go to the outcome's errors and the walk always completes. */
+export async function walkWithFind(root: string, opts: { index?: boolean; opaque?: boolean; source: string }): Promise<WalkOutcome> {
+  const tally = new TreeTally(opts.source, opts.index === true, opts.opaque);
+  await findInto([root], tally);
+  return tally.outcome();
+}
+
+/**
+ * Walks trees with one GNU find into `tally`, which may be summing other trees too. Each root
+ * counts as a walk's root (TreeTally.root).
+ */
+export async function findInto(roots: string[], tally: TreeTally): Promise<void> {
+  const parser = new FindRecordParser();
+  // find names each root as given (resolved), in the order given.
+  const tops = roots.map((r) => resolve(r));
+  let current = -1;
+  // By depth: the directory being listed at each level (find prints a directory, then what is in it).
+  const paths: string[] = [];
+  const hashes: number[] = [ROOT_HASH];
+  const entries: number[] = [AT_ROOT];
+  const st: EntryStat = { isDir: false, dev: 0, ino: 0, nlink: 0, blocks: 0, size: 0 };
+  let descend = false;
+
+  const onRecord = (r: FindRecord) => {
+    st.isDir = r.type === 'd';
+    st.dev = r.dev;
+    st.ino = r.ino;
+    st.nlink = r.nlink;
+    st.blocks = r.blocks;
+    st.size = r.size;
+    if (r.depth === 0) {
+      // A root that vanished before find reached it prints no record: match by name.
+      const name = recordName(r);
+      do current += 1;
+      while (current < roots.length - 1 && basename(tops[current]!) !== name);
+      paths[0] = roots[current]!;
+      descend = tally.root(st);
+      return;
+    }
+    // A root on another device than the tally's: find walks it (-xdev bounds it), nothing counts.
+    if (!descend) return;
+    const up = r.depth - 1;
+    // Only directories (opaque check, their children's errors) and character devices need a path.
+    const path = st.isDir || r.type === 'c' ? `${paths[up]}/${recordName(r)}` : '';
+    let hash = 0;
+    if (tally.indexing) {
+      hash = childHashAscii(hashes[up]!, r.bytes, r.nameStart, r.nameEnd);
+      if (hash < 0) hash = childHash(hashes[up]!, recordName(r));
+    }
+    const kind = tally.indexing ? kindOf(r.type, path, tally) : null;
+    const entry = tally.add(st, kind, hash, entries[up]!);
+    if (entry !== NOT_ENTERED) {
+      paths[r.depth] = path;
+      hashes[r.depth] = hash;
+      entries[r.depth] = entry;
+    }
+  };
+
+  // Errors name paths under the roots as the caller gave them.
+  const asGiven = (path: string): string => {
+    const i = tops.findIndex((t) => path === t || path.startsWith(`${t}/`));
+    return i < 0 ? path : roots[i] + path.slice(tops[i]!.length);
+  };
+  const find = ['find', ...tops, '-xdev', '(', '-links', '+1', '-printf', FIND_FORMAT, ')', '-o', '-printf', SINGLE_LINK_FORMAT];
+  // find writes a pipe 4 KiB at a time; each read costs this thread more than parsing what it
+  // brings. GNU stdbuf gives find a 64 KiB buffer, the size this side reads at a time.
+  const argv = (await tools()).stdbuf ? ['stdbuf', '-o', '64K', ...find] : find;
+  return new Promise<void>((done) => {
+    const child = spawn(argv[0]!, argv.slice(1), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LC_ALL: 'C' },
+    });
+    let stderr = '';
+    // The walk is over when find has closed its output and every record has been read.
+    let broken = false;
+    let reading = false;
+    let closed: (() => void) | null = null;
+    const readSome = (more: () => boolean): boolean => {
+      try {
+        if (parser.drain(onRecord, more)) return true;
+      } catch (e) {
+        broken = true;
+        tally.error(roots[0]!, e);
+        child.kill();
+      }
+      reading = false;
+      if (closed) closed();
+      else child.stdout.resume();
+      return false;
+    };
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (broken) return;
+      parser.push(chunk);
+      child.stdout.pause();
+      reading = true;
+      whenIdle(readSome);
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (s: string) => {
+      stderr += s;
+    });
+    let failed = false;
+    child.on('error', (e) => {
+      failed = true;
+      tally.error(roots[0]!, new Error(`cannot run find: ${e.message}`));
+    });
+    child.on('close', (code, signal) => {
+      closed = () => {
+        for (const line of stderr.split('\n')) {
+          if (!line) continue;
+          const { path, error } = parseFindError(line);
+          tally.error(path === null ? roots[0]! : asGiven(path), error);
+        }
+        // A find that could not start, or was stopped for output it could not read, has said so.
+        if (broken || failed) {
+          // nothing more to say
+        } else if (signal) tally.error(roots[0]!, new Error(`find stopped by ${signal}`));
+        else if (parser.pending) tally.error(roots[0]!, new Error('find stopped in the middle of a record'));
+        else if (code !== 0 && !stderr) tally.error(roots[0]!, new Error(`find exited with status ${code}`));
+        done();
+      };
+      if (!reading) closed();
+    });
+  });
+}
