@@ -1,10 +1,11 @@
 // The command line: flags, then the report or the agent. Errors that carry an exit code are
 // caught here, once.
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import type { Options } from 'yargs';
 import { parseDockerHost } from '../../collectors/sources/docker-api.js';
 import { readDockerApiOffThread } from '../../collectors/sources/docker-api-thread.js';
-import { setProcRoot, setSysRoot } from '../../collectors/host/filesystem.js';
+import { hostPaths } from '../../collectors/host/paths.js';
 import { setLogLevel, type Level } from '../serve/log.js';
 import { renderDot } from '../render/dot.js';
 import { renderJson } from '../render/json.js';
@@ -24,7 +25,7 @@ export const DEFAULT_LISTEN = ':9786';
 const OPTIONS = {
   report: { type: 'boolean', default: false, describe: 'Scan once, print the report and exit' },
   format: { choices: FORMATS, default: 'text', describe: 'Report format: text for people, json, prom (exposition text), or dot (the sharing graph, for Graphviz)' },
-  'docker-root': { type: 'string', default: '/var/lib/docker', describe: "The daemon's data root (read only)" },
+  'docker-root': { type: 'string', defaultDescription: '/var/lib/docker, under --path.rootfs', describe: "The daemon's data root (read only)" },
   'docker-host': {
     type: 'string',
     default: process.env.DOCKER_HOST || 'unix:///var/run/docker.sock',
@@ -37,8 +38,9 @@ const OPTIONS = {
   'web.telemetry-path': { type: 'string', default: '/metrics', describe: 'Path of the metrics' },
   'web.config.file': { type: 'string', describe: 'exporter-toolkit web config (TLS, basic auth)' },
   'log.level': { choices: LEVELS, default: 'info', describe: 'Least severe level logged (logfmt on stderr)' },
-  'path.procfs': { type: 'string', default: '/proc', describe: "Where the host's /proc is mounted" },
-  'path.sysfs': { type: 'string', default: '/sys', describe: "Where the host's /sys is mounted" },
+  'path.rootfs': { type: 'string', default: '/', describe: "Where the host's / is mounted (layerdu in a container); the other paths' defaults move under it" },
+  'path.procfs': { type: 'string', defaultDescription: '/proc, under --path.rootfs', describe: "Where the host's /proc is mounted" },
+  'path.sysfs': { type: 'string', defaultDescription: '/sys, under --path.rootfs', describe: "Where the host's /sys is mounted" },
 } satisfies Record<string, Options>;
 
 /** `--web.listen-address` can also be set as LAYERDU_WEB_LISTEN_ADDRESS, and so on for every flag. */
@@ -94,9 +96,9 @@ async function main(argv: string[]): Promise<void> {
     .parseAsync();
 
   setLogLevel(args['log.level'] as Level);
-  setProcRoot(String(args['path.procfs']));
-  setSysRoot(String(args['path.sysfs']));
-  const dockerRoot = String(args['docker-root']);
+  const given = (flag: string) => (args[flag] === undefined ? undefined : String(args[flag]));
+  const host = hostPaths({ rootfs: String(args['path.rootfs']), proc: given('path.procfs'), sys: given('path.sysfs') });
+  const dockerRoot = given('docker-root') ?? join(host.rootfs, 'var', 'lib', 'docker');
   const dockerHost = String(args['docker-host']);
   const apiTimeoutMs = Number(args['docker-timeout']) * 1000;
 
@@ -122,6 +124,7 @@ async function main(argv: string[]): Promise<void> {
     await runAgent({
       dockerRoot,
       dockerHost,
+      host,
       apiTimeoutMs,
       schedule: String(args['scan.schedule']),
       listen: String(args['web.listen-address']),
@@ -136,7 +139,7 @@ async function main(argv: string[]): Promise<void> {
         process.stderr.write(`\rwalking layer directories ${done}/${total}${done === total ? '\r\x1b[K' : ''}`);
       }
     : undefined;
-  const report = await scan({ dockerRoot, dockerHost, apiTimeoutMs, onProgress: progress, readApi: readDockerApiOffThread });
+  const report = await scan({ dockerRoot, dockerHost, host, apiTimeoutMs, onProgress: progress, readApi: readDockerApiOffThread });
   for (const e of report.errors) process.stderr.write(`layerdu: ${e.source}: ${e.path ? `${e.path}: ` : ''}${e.message}\n`);
   const format = args.format as (typeof FORMATS)[number];
   const out =

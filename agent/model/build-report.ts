@@ -1,8 +1,7 @@
 // The pure core: scan facts in, every figure of the report out. Each byte is counted once: a
 // layer's bytes belong to the layer, and images only point at layers.
 import { ZERO, type Bytes, type LayerIndex } from '../../collectors/lib/facts.js';
-import { withVfsDuplicate } from '../../collectors/stores/graphdriver/verdict.js';
-import { chainIds, classifyDirs, listedImages } from './graph.js';
+import { chainIds, listedImages } from './graph.js';
 import { computeCopiedUp, computeWaste } from './layer-analysis.js';
 import type {
   ContainerReport, DiskTotals, ImageReport, LayerReport, OrphanReport, Report, VolumeReport,
@@ -19,7 +18,7 @@ export interface WasteJob {
 }
 
 /** For every listed image, what its waste figure depends on. */
-export function wasteJobs(f: Pick<ScanFacts, 'images' | 'layers' | 'indexes'>): Map<string, WasteJob> {
+export function wasteJobs(f: Pick<ScanFacts, 'images' | 'layers'> & { indexes: ReadonlyMap<string, LayerIndex> }): Map<string, WasteJob> {
   const layerByChain = new Map(f.layers.map((l) => [l.chainId, l]));
   const jobs = new Map<string, WasteJob>();
   for (const img of listedImages(f.images)) {
@@ -38,15 +37,13 @@ export function buildReport(f: ScanFacts): Report {
   const bytesOfDir = (id: string | null | undefined): Bytes => (id ? f.dirs.get(id)?.bytes : undefined) ?? ZERO;
   const indexOfDir = (id: string | null | undefined): LayerIndex | undefined => (id ? f.indexes.get(id) : undefined);
 
-  // An image's waste depends only on its layers, which never change: a memo (from the last scan,
-  // or worked out by the scan without holding the event loop) spares reading every path again.
+  // An image's waste depends only on its layers, which never change: figures worked out before
+  // (by the scan without holding the event loop, or by an earlier scan) spare reading every path.
   const jobs = wasteJobs(f);
   const wasteOf = (imageId: string): Bytes => {
     const job = jobs.get(imageId);
     if (!job?.indexes) return { ...ZERO };
-    const w = f.wasteMemo?.previous.get(job.key) ?? computeWaste(job.indexes);
-    f.wasteMemo?.next.set(job.key, w);
-    return w;
+    return f.waste?.get(job.key) ?? computeWaste(job.indexes);
   };
 
   const listed = listedImages(f.images).sort(byId);
@@ -139,13 +136,11 @@ export function buildReport(f: ScanFacts): Report {
     containers: usersOfVolume.get(v.name) ?? [],
   }));
 
-  const roles = classifyDirs(f.dirs.keys(), f.layers, f.mounts, f.buildCacheIds);
   const orphans: OrphanReport[] = [];
   const buildCache = { disk: f.buildkitStore.disk, apparent: f.buildkitStore.apparent, dirs: 0 };
-  for (const [id, role] of roles) {
-    const d = f.dirs.get(id)!;
-    if (role === 'orphan') orphans.push({ id, path: d.path, disk: d.bytes.disk, apparent: d.bytes.apparent });
-    if (role === 'build-cache') {
+  for (const d of f.dirs.values()) {
+    if (d.role === 'orphan') orphans.push({ id: d.id, path: d.path, disk: d.bytes.disk, apparent: d.bytes.apparent });
+    if (d.role === 'build-cache') {
       buildCache.disk += d.bytes.disk;
       buildCache.apparent += d.bytes.apparent;
       buildCache.dirs += 1;
@@ -181,7 +176,7 @@ export function buildReport(f: ScanFacts): Report {
   return {
     dockerRoot: f.dockerRoot,
     apiUp: f.api !== null,
-    driver: withVfsDuplicate(f.driver, f.layers, f.mounts, f.dirs),
+    driver: { ...f.driver },
     filesystem: f.filesystem,
     images,
     layers,

@@ -1,7 +1,6 @@
-// The layer-sharing graph: chain IDs, listed images, and what each directory under the storage
-// driver belongs to. Pure functions of the facts.
+// The layer-sharing graph: chain IDs and listed images. Pure functions of the facts.
 import { createHash } from 'node:crypto';
-import type { DriverDirRole, ImageFact, LayerFact, MountFact } from '../../collectors/lib/facts.js';
+import type { ImageFact } from '../../collectors/lib/facts.js';
 
 /** ChainID(L0) = DiffID(L0); ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln)), as the OCI spec says. */
 export function chainIds(diffIds: string[]): string[] {
@@ -20,22 +19,4 @@ export function chainIds(diffIds: string[]): string[] {
 export function listedImages(images: ImageFact[]): ImageFact[] {
   const parents = new Set(images.map((i) => i.parent).filter((p): p is string => p !== null));
   return images.filter((i) => i.tags.length > 0 || i.digests.length > 0 || !parents.has(i.id));
-}
-
-/** What each directory under the driver's base is; anything nothing refers to is an orphan. */
-export function classifyDirs(
-  dirIds: Iterable<string>,
-  layers: LayerFact[],
-  mounts: MountFact[],
-  buildCacheIds: Set<string>,
-): Map<string, DriverDirRole> {
-  const known = new Map<string, DriverDirRole>();
-  for (const l of layers) if (l.cacheId) known.set(l.cacheId, 'image-layer');
-  for (const m of mounts) {
-    known.set(m.mountId, 'container-layer');
-    if (m.initId) known.set(m.initId, 'container-init');
-  }
-  const roles = new Map<string, DriverDirRole>();
-  for (const id of dirIds) roles.set(id, known.get(id) ?? (buildCacheIds.has(id) ? 'build-cache' : 'orphan'));
-  return roles;
 }

@@ -1,7 +1,6 @@
 // The report: the one result that `--report` (text, json, prom) and `/metrics` render.
 // Field names are fixed by ../shared/contract.md; extensions are marked as such.
-import type { Bytes, ScanError } from '../../collectors/lib/facts.js';
-import type { FilesystemUsage } from '../../collectors/host/filesystem.js';
+import type { Bytes, FilesystemUsage, ScanError } from '../../collectors/lib/facts.js';
 
 export interface SharedUnique {
   total: number;

@@ -11,7 +11,8 @@
 import { closeSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeError } from '../lib/read.js';
-import { mountFor, parseMountinfo, procPath, sysPath, type MountEntry } from './filesystem.js';
+import { mountFor, parseMountinfo, type MountEntry } from './filesystem.js';
+import { procPath, sysPath, type HostPaths } from './paths.js';
 
 export interface Superblock {
   fs: 'ext' | 'xfs' | 'unknown';
@@ -72,10 +73,10 @@ export interface DTypeProbe {
 }
 
 export interface ProbeOptions {
-  /** mountinfo text; default procPath('self', 'mountinfo'). */
+  /** Where the host's /proc and /sys are. */
+  host: HostPaths;
+  /** mountinfo text instead of the host's `/proc/self/mountinfo`. */
   mountinfo?: string;
-  /** Where sysfs is; default /sys. */
-  sysRoot?: string;
 }
 
 /** `/sys/dev/block/M:m/uevent` DEVNAME into `/dev/<name>`. */
@@ -127,12 +128,12 @@ export function readdirProbe(dir: string): boolean | null {
 }
 
 /** Whether the filesystem holding `root` has d_type, and which probe said so. */
-export function probeDType(root: string, opts: ProbeOptions = {}): DTypeProbe {
+export function probeDType(root: string, opts: ProbeOptions): DTypeProbe {
   let mount: MountEntry | null = null;
   let mountpoint: string | null = null;
   let note: string | undefined;
   try {
-    const text = opts.mountinfo ?? readFileSync(procPath('self', 'mountinfo'), 'utf8');
+    const text = opts.mountinfo ?? readFileSync(procPath(opts.host, 'self', 'mountinfo'), 'utf8');
     const mounts = parseMountinfo(text);
     mount = mountFor(mounts, root);
     // dockerd bind-mounts its data root onto itself; a person wants where the filesystem itself
@@ -143,7 +144,7 @@ export function probeDType(root: string, opts: ProbeOptions = {}): DTypeProbe {
   }
   const base = { fstype: mount?.fstype ?? null, mountpoint };
   if (mount) {
-    const found = superblockProbe(mount, opts.sysRoot ?? sysPath());
+    const found = superblockProbe(mount, sysPath(opts.host));
     if ('sb' in found) return { ...base, dType: found.sb.dType, method: 'superblock', device: found.device };
     note = found.note;
   }

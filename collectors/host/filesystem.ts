@@ -1,27 +1,11 @@
 // The filesystem that holds the docker root: which mount it is (from mountinfo) and how full it
-// is (statfs). Host paths go through procPath() and sysPath() so the agent can run with the
-// host's /proc and /sys mounted elsewhere (`--path.procfs`, `--path.sysfs`, as node_exporter does).
+// is (statfs).
 import { promises as fsp } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import type { FilesystemUsage } from '../lib/facts.js';
+import { procPath, type HostPaths } from './paths.js';
 
-let procRoot = '/proc';
-let sysRoot = '/sys';
-
-export function setProcRoot(path: string): void {
-  procRoot = path;
-}
-
-export function setSysRoot(path: string): void {
-  sysRoot = path;
-}
-
-export function procPath(...parts: string[]): string {
-  return join(procRoot, ...parts);
-}
-
-export function sysPath(...parts: string[]): string {
-  return join(sysRoot, ...parts);
-}
+export type { FilesystemUsage } from '../lib/facts.js';
 
 export interface MountEntry {
   mountId: number;
@@ -68,18 +52,9 @@ export function mountFor(mounts: MountEntry[], path: string): MountEntry | null 
   return best;
 }
 
-export interface FilesystemUsage {
-  mountpoint: string;
-  fstype: string;
-  source: string;
-  device: string;
-  size: number;
-  avail: number;
-}
-
-export async function readFilesystemUsage(path: string): Promise<FilesystemUsage> {
+export async function readFilesystemUsage(path: string, host: HostPaths): Promise<FilesystemUsage> {
   const real = await fsp.realpath(path);
-  const mount = mountFor(parseMountinfo(await fsp.readFile(procPath('self', 'mountinfo'), 'utf8')), real);
+  const mount = mountFor(parseMountinfo(await fsp.readFile(procPath(host, 'self', 'mountinfo'), 'utf8')), real);
   const st = await fsp.statfs(real);
   return {
     mountpoint: mount?.mountpoint ?? '/',

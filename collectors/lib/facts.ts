@@ -1,5 +1,6 @@
 // The plain facts the collectors read from disk and from the Docker API. The model (agent/model)
-// is a pure function of these; nothing here does I/O.
+// is a pure function of these; nothing here does I/O. No fact names a store's layout: a layer is
+// held in a directory with an id, wherever the store keeps it.
 
 /** Both byte bases of ../shared/contract.md: `disk` = st_blocks*512 (du -sB1), `apparent` = Docker's rule. */
 export interface Bytes {
@@ -48,17 +49,18 @@ export interface LayerFact {
   chainId: string;
   diffId: string;
   parent: string | null;
-  /** The driver directory's name; null when the layerdb entry is missing or corrupt. */
+  /** The id of the directory that holds the layer; null when its record is missing or corrupt. */
   cacheId: string | null;
-  /** layerdb `size`: Docker's apparent size of the layer's own changes. */
+  /** The store's own record of the layer's size (Docker's apparent size of its changes). */
   size: number | null;
   /**
-   * Bytes of layerdb's `tar-split.json.gz`, which holds a tar header for every entry of the
-   * layer: it grows with the entry count, and so with the cost of walking the layer.
+   * A measure of how many entries the layer has, for the walk order (graphdriver: the bytes of
+   * layerdb's `tar-split.json.gz`, which holds a tar header for every entry).
    */
   tarSplitBytes?: number;
 }
 
+/** A container's own layers: the writable one and its `-init`, by directory id. */
 export interface MountFact {
   containerId: string;
   mountId: string;
@@ -88,6 +90,25 @@ export interface VolumeFact {
 
 export type DriverDirRole = 'image-layer' | 'container-layer' | 'container-init' | 'build-cache' | 'orphan';
 
+/** One directory of a store, what it is, and what its walk measured. */
+export interface DirFact {
+  id: string;
+  role: DriverDirRole;
+  /** The tree that was measured: a layer's content (overlay2 `diff/`), or the whole directory. */
+  path: string;
+  bytes: Bytes;
+}
+
+/** The filesystem that holds the docker root. */
+export interface FilesystemUsage {
+  mountpoint: string;
+  fstype: string;
+  source: string;
+  device: string;
+  size: number;
+  avail: number;
+}
+
 export interface DriverFact {
   name: string; // overlay2, vfs, …
   backingFs: string | null;
@@ -110,10 +131,17 @@ export interface ApiFacts {
   serverVersion: string | null;
 }
 
-export interface ScanError {
-  /** The collector (or stage) that met the problem. */
-  source: string;
+/**
+ * A problem a collector met and went on past. Collectors push these into the list they are given
+ * and never name themselves: the collector runner (agent/scan/runner.ts) stamps the source.
+ */
+export interface Problem {
   /** The path or object concerned, when there is one. */
   path: string | null;
   message: string;
+}
+
+export interface ScanError extends Problem {
+  /** The collector that met the problem. */
+  source: string;
 }

@@ -6,7 +6,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseBolt, walk, type BoltDb } from '../lib/bbolt.js';
-import type { ScanError } from '../lib/facts.js';
+import type { Problem } from '../lib/facts.js';
 
 // The ids sit in different places in each schema and Docker version: snapshot keys and "parent"
 // values in snapshots.db, record keys and JSON `{"value":"<id>"}` in metadata_v2.db, "moby::<id>"
@@ -45,9 +45,8 @@ async function idsOfFile(path: string): Promise<Set<string>> {
   }
 }
 
-export async function readBuildCacheIds(buildkitDir: string): Promise<{ ids: Set<string>; errors: ScanError[] }> {
+export async function readBuildCacheIds(buildkitDir: string, problems: Problem[]): Promise<Set<string>> {
   const ids = new Set<string>();
-  const errors: ScanError[] = [];
   let names: string[];
   try {
     const entries = await readdir(buildkitDir, { withFileTypes: true });
@@ -55,17 +54,17 @@ export async function readBuildCacheIds(buildkitDir: string): Promise<{ ids: Set
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     // No BuildKit build ever ran on this host: no cache, and nothing wrong.
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { ids, errors };
-    errors.push({ source: 'buildkit', path: buildkitDir, message: message(err) });
-    return { ids, errors };
+    if (code === 'ENOENT' || code === 'ENOTDIR') return ids;
+    problems.push({ path: buildkitDir, message: message(err) });
+    return ids;
   }
   for (const name of names) {
     const path = join(buildkitDir, name);
     try {
       for (const id of await idsOfFile(path)) ids.add(id);
     } catch (err) {
-      errors.push({ source: 'buildkit', path, message: message(err) });
+      problems.push({ path, message: message(err) });
     }
   }
-  return { ids, errors };
+  return ids;
 }

@@ -2,7 +2,7 @@
 // their rotated `.N` / `.N.gz` siblings, or the `local` driver's `local-logs/`).
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import type { Bytes, ContainerFact, ContainerState, ScanError } from '../lib/facts.js';
+import type { Bytes, ContainerFact, ContainerState, Problem } from '../lib/facts.js';
 import { describeError } from '../lib/read.js';
 
 export interface ContainerConfig {
@@ -54,7 +54,7 @@ export function isJsonLog(id: string, name: string): boolean {
   return name === `${id}-json.log` || new RegExp(`^${id}-json\\.log\\.\\d+(\\.gz)?$`).test(name);
 }
 
-async function sumFiles(paths: string[], errors: ScanError[]): Promise<Bytes & { files: number }> {
+async function sumFiles(paths: string[], problems: Problem[]): Promise<Bytes & { files: number }> {
   const total = { disk: 0, apparent: 0, files: 0 };
   for (const p of paths) {
     try {
@@ -65,7 +65,7 @@ async function sumFiles(paths: string[], errors: ScanError[]): Promise<Bytes & {
       total.files += 1;
     } catch (e) {
       // A log rotated away between readdir and lstat is churn, not a problem.
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') errors.push({ source: 'containers', path: p, message: describeError(e) });
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') problems.push({ path: p, message: describeError(e) });
     }
   }
   return total;
@@ -79,13 +79,12 @@ async function logFiles(dir: string, id: string): Promise<string[]> {
   return files.concat(localNames.map((n) => join(local, n)));
 }
 
-export async function readContainers(containersDir: string, errors: ScanError[]): Promise<ContainerFact[]> {
-  const source = 'containers';
+export async function readContainers(containersDir: string, problems: Problem[]): Promise<ContainerFact[]> {
   let ids: string[];
   try {
     ids = (await fsp.readdir(containersDir)).filter((n) => /^[0-9a-f]{64}$/.test(n)).sort();
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') errors.push({ source, path: containersDir, message: describeError(e) });
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') problems.push({ path: containersDir, message: describeError(e) });
     return [];
   }
   const out: ContainerFact[] = [];
@@ -97,16 +96,16 @@ export async function readContainers(containersDir: string, errors: ScanError[])
       config = parseContainerConfig(await fsp.readFile(configPath, 'utf8'));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // removed while we looked
-      errors.push({ source, path: configPath, message: `container skipped: ${describeError(e)}` });
+      problems.push({ path: configPath, message: `container skipped: ${describeError(e)}` });
       continue;
     }
     let logs = { disk: 0, apparent: 0, files: 0 };
     let logPaths: string[] = [];
     try {
       logPaths = await logFiles(dir, dirId);
-      logs = await sumFiles(logPaths, errors);
+      logs = await sumFiles(logPaths, problems);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') errors.push({ source, path: dir, message: describeError(e) });
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') problems.push({ path: dir, message: describeError(e) });
     }
     out.push({ ...config, logs: { disk: logs.disk, apparent: logs.apparent }, logFiles: logs.files, logPaths });
   }

@@ -183,8 +183,8 @@ function pump(): void {
 }
 
 /** Walks one tree with GNU find; problems go to the outcome's errors and the walk always completes. */
-export async function walkWithFind(root: string, opts: { index?: boolean; opaque?: boolean; source: string }): Promise<WalkOutcome> {
-  const tally = new TreeTally(opts.source, opts.index === true, opts.opaque);
+export async function walkWithFind(root: string, opts: { index?: boolean; opaque?: boolean }): Promise<WalkOutcome> {
+  const tally = new TreeTally(opts.index === true, opts.opaque);
   await findInto([root], tally);
   return tally.outcome();
 }

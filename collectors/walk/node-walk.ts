@@ -29,7 +29,6 @@ export interface WalkOptions {
   index?: boolean;
   /** Tell opaque directories in the index (default: when indexing). */
   opaque?: boolean;
-  source: string;
   fs?: WalkFs;
   /**
    * Enter each directory and look entries up by name alone, as du does with fstatat: the kernel
@@ -79,7 +78,7 @@ const STEP = 2000;
  * The walk, pausing every STEP entries so that the agent's own thread can run it between other
  * work (walkYieldingInto); a walker process runs it straight through (walkTreeSync).
  */
-export function* walkSteps(root: string, opts: WalkOptions, tally = new TreeTally(opts.source, opts.index === true, opts.opaque)): Generator<void, WalkOutcome> {
+export function* walkSteps(root: string, opts: WalkOptions, tally = new TreeTally(opts.index === true, opts.opaque)): Generator<void, WalkOutcome> {
   const fs = opts.fs ?? nodeWalkFs;
   let rootStat: Stats;
   try {

@@ -5,14 +5,14 @@
 // enter another device (a running container's `merged/` or `mounts/shm`), and a file that
 // vanishes between readdir and lstat is normal churn on a live host.
 import { createRequire } from 'node:module';
-import type { EntryKind, ScanError, TreeSize } from '../lib/facts.js';
+import type { EntryKind, Problem, TreeSize } from '../lib/facts.js';
 import { PathIndexBuilder, type PathIndex } from '../lib/path-index.js';
 import { describeError } from '../lib/read.js';
 
 export interface WalkOutcome {
   size: TreeSize;
   index: PathIndex | null;
-  errors: ScanError[];
+  problems: Problem[];
 }
 
 /** The lstat fields the sums and the index need. */
@@ -57,14 +57,14 @@ export function isOpaqueDir(path: string): boolean {
   }
 }
 
-/** How an entry is named in ScanErrors: vanishing is normal churn, not a fault. */
+/** How a walk names a problem with an entry: vanishing is normal churn, not a fault. */
 export function walkErrorMessage(e: unknown): string {
   return (e as NodeJS.ErrnoException)?.code === 'ENOENT' ? 'vanished during the walk' : describeError(e);
 }
 
 export class TreeTally {
   readonly size: TreeSize = { disk: 0, apparent: 0, entries: 0 };
-  readonly errors: ScanError[] = [];
+  readonly problems: Problem[] = [];
   private readonly builder: PathIndexBuilder | null;
   private readonly seenInodes = new Set<number>();
   private dev = -1;
@@ -75,7 +75,6 @@ export class TreeTally {
    * being opaque.
    */
   constructor(
-    private readonly source: string,
     index: boolean,
     readonly opaque = index,
   ) {
@@ -93,7 +92,7 @@ export class TreeTally {
   }
 
   error(path: string, e: unknown): void {
-    this.errors.push({ source: this.source, path, message: walkErrorMessage(e) });
+    this.problems.push({ path, message: walkErrorMessage(e) });
   }
 
   /**
@@ -142,6 +141,6 @@ export class TreeTally {
   }
 
   outcome(): WalkOutcome {
-    return { size: this.size, index: this.builder?.finish() ?? null, errors: this.errors };
+    return { size: this.size, index: this.builder?.finish() ?? null, problems: this.problems };
   }
 }

@@ -6,7 +6,7 @@ import type { WalkJob, WalkReply } from './walk-pool.js';
 process.on('message', (job: WalkJob) => {
   let reply: WalkReply;
   try {
-    reply = { id: job.id, outcome: walkTreeSync(job.root, { index: job.index, opaque: job.opaque, source: job.source, skip: job.skip, relative: true }) };
+    reply = { id: job.id, outcome: walkTreeSync(job.root, { index: job.index, opaque: job.opaque, skip: job.skip, relative: true }) };
   } catch (e) {
     reply = { id: job.id, error: (e as Error)?.message ?? String(e) };
   } finally {

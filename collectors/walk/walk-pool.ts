@@ -13,7 +13,6 @@ export interface WalkJob {
   root: string;
   index: boolean;
   opaque: boolean;
-  source: string;
   skip: string[];
 }
 
@@ -36,7 +35,7 @@ class WalkPool {
 
   run(root: string, opts: WalkOptions): Promise<WalkOutcome> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ job: { id: this.nextId++, root, index: !!opts.index, opaque: opts.opaque ?? !!opts.index, source: opts.source, skip: opts.skip ?? [] }, resolve, reject });
+      this.queue.push({ job: { id: this.nextId++, root, index: !!opts.index, opaque: opts.opaque ?? !!opts.index, skip: opts.skip ?? [] }, resolve, reject });
       this.pump();
     });
   }

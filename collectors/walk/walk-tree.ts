@@ -4,7 +4,7 @@
 // trees, test/e2e/walkers.test.ts on a real daemon's layers).
 import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ScanError } from '../lib/facts.js';
+import type { Problem } from '../lib/facts.js';
 import { findInto, gnuFindAvailable, walkWithFind } from './find-walk.js';
 import { TreeTally, type WalkOutcome } from './tally.js';
 import { walkerCount, walkInPool, warmWalkers } from './walk-pool.js';
@@ -46,7 +46,7 @@ async function withFindSlot<T>(work: () => Promise<T>): Promise<T> {
  * out: the Node walker takes it on this thread, a little at a time. The rest goes to find whole.
  */
 async function walkSkipping(root: string, opts: WalkOptions & { skip: string[] }): Promise<WalkOutcome> {
-  const tally = new TreeTally(opts.source, false);
+  const tally = new TreeTally(false);
   const skip = new Set(opts.skip);
   let names: string[];
   let dev: number;
@@ -81,10 +81,10 @@ async function walkSkipping(root: string, opts: WalkOptions & { skip: string[] }
 }
 
 /**
- * Walks a tree; problems go to `errors` and the walk always completes. With a custom `fs`
+ * Walks a tree; problems go to `problems` and the walk always completes. With a custom `fs`
  * (tests that stage races) the Node walker runs inline.
  */
-export async function walkTree(root: string, opts: WalkOptions & { errors: ScanError[] }): Promise<Omit<WalkOutcome, 'errors'>> {
+export async function walkTree(root: string, opts: WalkOptions & { problems: Problem[] }): Promise<Omit<WalkOutcome, 'problems'>> {
   let outcome: WalkOutcome;
   if (opts.fs) {
     const { walkTreeSync } = await import('./node-walk.js');
@@ -95,10 +95,10 @@ export async function walkTree(root: string, opts: WalkOptions & { errors: ScanE
     try {
       outcome = await walkInPool(root, opts);
     } catch (e) {
-      opts.errors.push({ source: opts.source, path: root, message: `walker failed: ${(e as Error).message}` });
+      opts.problems.push({ path: root, message: `walker failed: ${(e as Error).message}` });
       return { size: { disk: 0, apparent: 0, entries: 0 }, index: null };
     }
   }
-  opts.errors.push(...outcome.errors);
+  opts.problems.push(...outcome.problems);
   return { size: outcome.size, index: outcome.index };
 }

@@ -6,6 +6,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSuperblock, probeDType, readSuperblock, readdirProbe } from '../../collectors/host/dtype.js';
+import { hostPaths } from '../../collectors/host/paths.js';
+
+const host = hostPaths();
 
 function sh(cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
@@ -121,7 +124,7 @@ describe('probeDType without devices', () => {
     const mountinfo =
       `27 1 0:9999 / / rw,relatime - ext4 /dev/nonexistent rw\n` +
       `43 27 0:9999 ${t} ${t} rw,relatime shared:2 - ext4 /dev/nonexistent rw\n`;
-    const p = probeDType(t, { mountinfo });
+    const p = probeDType(t, { host, mountinfo });
     assert.equal(p.mountpoint, '/');
     assert.equal(p.fstype, 'ext4');
     assert.equal(p.method, 'readdir');
@@ -129,7 +132,7 @@ describe('probeDType without devices', () => {
   });
 
   it('an unreadable mountinfo still leaves the readdir probe', () => {
-    const p = probeDType(tmpdir(), { mountinfo: '' });
+    const p = probeDType(tmpdir(), { host, mountinfo: '' });
     assert.equal(p.fstype, null);
     assert.equal(p.method, 'readdir');
     assert.equal(p.dType, true);
@@ -187,7 +190,7 @@ describe('probeDType', function () {
   });
 
   it('reads the loop device superblock of the mount', () => {
-    const p = probeDType(mnt);
+    const p = probeDType(mnt, { host });
     assert.equal(p.method, 'superblock');
     assert.equal(p.dType, false);
     assert.equal(p.fstype, 'ext4');
@@ -196,20 +199,20 @@ describe('probeDType', function () {
   });
 
   it('/tmp has d_type, whichever probe answers', () => {
-    const p = probeDType(tmpdir());
+    const p = probeDType(tmpdir(), { host });
     assert.equal(p.dType, true);
     assert.notEqual(p.method, 'none');
   });
 
   it('falls back to readdir when the device cannot be opened, and still answers', () => {
     const fake = (mp: string) => `36 25 0:9999 / ${mp} rw,relatime shared:1 - ext4 /dev/nonexistent rw\n`;
-    const noDev = probeDType(mnt, { mountinfo: fake(mnt) });
+    const noDev = probeDType(mnt, { host, mountinfo: fake(mnt) });
     assert.equal(noDev.method, 'readdir');
     assert.equal(noDev.dType, false);
     assert.equal(noDev.device, '/dev/nonexistent');
     assert.match(noDev.note ?? '', /\/dev\/nonexistent: missing/);
 
-    const onTmp = probeDType(tmpdir(), { mountinfo: fake('/') });
+    const onTmp = probeDType(tmpdir(), { host, mountinfo: fake('/') });
     assert.equal(onTmp.method, 'readdir');
     assert.equal(onTmp.dType, true);
   });
@@ -219,7 +222,7 @@ describe('probeDType', function () {
     assert.ok(line, 'the loop mount is in mountinfo');
     const majMin = line.split(' ')[2]!;
     if (!existsSync(`/sys/dev/block/${majMin}/uevent`)) return;
-    const p = probeDType(mnt, { mountinfo: `36 25 ${majMin} / ${mnt} rw - ext4 none rw\n` });
+    const p = probeDType(mnt, { host, mountinfo: `36 25 ${majMin} / ${mnt} rw - ext4 none rw\n` });
     assert.equal(p.method, 'superblock');
     assert.equal(p.dType, false);
     assert.match(p.device ?? '', /^\/dev\/loop\d+$/);

@@ -6,7 +6,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setAttributeSync } from '@napi-rs/xattr';
-import type { ScanError } from '../../collectors/lib/facts.js';
+import type { Problem } from '../../collectors/lib/facts.js';
 import { entryAt } from '../../collectors/lib/path-index.js';
 import { gnuFindAvailable } from '../../collectors/walk/find-walk.js';
 import { walkTree } from '../../collectors/walk/walk-tree.js';
@@ -86,8 +86,8 @@ describe('walkTree', () => {
 
       it('disk bytes equal `du -sB1` and apparent bytes follow Docker’s rule', async () => {
         const root = makeTree('plain');
-        const errors: ScanError[] = [];
-        const { size, index } = await walkTree(root, { errors, source: 'test' });
+        const errors: Problem[] = [];
+        const { size, index } = await walkTree(root, { problems: errors });
         assert.deepEqual(errors, []);
         assert.equal(index, null);
         assert.equal(size.disk, du(root));
@@ -98,8 +98,8 @@ describe('walkTree', () => {
 
       it('indexes every path relative to the root, with its kind and bytes', async () => {
         const root = makeTree('indexed');
-        const errors: ScanError[] = [];
-        const { size, index } = await walkTree(root, { errors, source: 'test', index: true });
+        const errors: Problem[] = [];
+        const { size, index } = await walkTree(root, { problems: errors, index: true });
         assert.deepEqual(errors, []);
         assert.ok(index);
         const paths = ['a.txt', 'empty', 'empty-dir', 'link', 'sparse', 'sub', 'sub/b.bin', 'sub/deep', 'sub/deep/c'];
@@ -121,8 +121,8 @@ describe('walkTree', () => {
         mkdirSync(root);
         writeFileSync(join(root, 'a'), Buffer.alloc(MiB, 1));
         linkSync(join(root, 'a'), join(root, 'b'));
-        const errors: ScanError[] = [];
-        const { size, index } = await walkTree(root, { errors, source: 'test', index: true });
+        const errors: Problem[] = [];
+        const { size, index } = await walkTree(root, { problems: errors, index: true });
         assert.deepEqual(errors, []);
         assert.equal(size.apparent, MiB);
         assert.equal(size.disk, du(root));
@@ -143,7 +143,7 @@ describe('walkTree', () => {
         mkdirSync(root);
         execFileSync('mknod', [join(root, 'gone'), 'c', '0', '0']);
         execFileSync('mknod', [join(root, 'null'), 'c', '1', '3']);
-        const { index } = await walkTree(root, { errors: [], source: 'test', index: true });
+        const { index } = await walkTree(root, { problems: [], index: true });
         assert.deepEqual(entryAt(index!, 'gone'), { kind: 'whiteout', disk: 0, apparent: 0 });
         assert.equal(entryAt(index!, 'null')!.kind, 'other');
       });
@@ -154,7 +154,7 @@ describe('walkTree', () => {
         mkdirSync(root);
         execFileSync('mknod', [join(root, 'w1'), 'c', '0', '0']);
         linkSync(join(root, 'w1'), join(root, 'w2'));
-        const { index } = await walkTree(root, { errors: [], source: 'test', index: true });
+        const { index } = await walkTree(root, { problems: [], index: true });
         assert.equal(entryAt(index!, 'w1')!.kind, 'whiteout');
         assert.equal(entryAt(index!, 'w2')!.kind, 'whiteout');
       });
@@ -168,7 +168,7 @@ describe('walkTree', () => {
         setAttributeSync(join(root, 'o'), 'trusted.overlay.opaque', 'y');
         setAttributeSync(join(root, 'u'), 'user.overlay.opaque', 'y');
         setAttributeSync(join(root, 'no'), 'trusted.overlay.opaque', 'n');
-        const { index } = await walkTree(root, { errors: [], source: 'test', index: true });
+        const { index } = await walkTree(root, { problems: [], index: true });
         assert.equal(entryAt(index!, 'o')!.kind, 'opaque');
         assert.equal(entryAt(index!, 'u')!.kind, 'opaque');
         assert.equal(entryAt(index!, 'o/inner')!.kind, 'dir');
@@ -183,28 +183,28 @@ describe('walkTree', () => {
         writeFileSync(join(root, 'sub', 'big', 'blob'), Buffer.alloc(300_000, 7));
         writeFileSync(join(root, 'log.txt'), Buffer.alloc(9000, 1));
         const skip = [join(root, 'sub', 'big'), join(root, 'log.txt'), join(root, 'not-there')];
-        const errors: ScanError[] = [];
-        const { size } = await walkTree(root, { errors, source: 'test', skip });
+        const errors: Problem[] = [];
+        const { size } = await walkTree(root, { problems: errors, skip });
         assert.deepEqual(errors, []);
         assert.equal(size.disk, du(root) - du(join(root, 'sub', 'big')) - du(join(root, 'log.txt')));
         assert.equal(size.apparent, apparentOf(root, new Set(skip)));
         assert.equal(size.entries, 10);
       });
 
-      it('a missing root is one ScanError and zero bytes', async () => {
+      it('a missing root is one problem and zero bytes', async () => {
         const root = join(tmp, 'does-not-exist');
-        const errors: ScanError[] = [];
-        const { size, index } = await walkTree(root, { errors, source: 'test', index: true });
+        const errors: Problem[] = [];
+        const { size, index } = await walkTree(root, { problems: errors, index: true });
         assert.deepEqual(size, { disk: 0, apparent: 0, entries: 0 });
         assert.equal(index!.count, 0);
-        assert.deepEqual(errors, [{ source: 'test', path: root, message: 'vanished during the walk' }]);
+        assert.deepEqual(errors, [{ path: root, message: 'vanished during the walk' }]);
       });
 
       it('a root that is a file counts that file', async () => {
         const root = join(tmp, 'single');
         writeFileSync(root, Buffer.alloc(3000, 1));
-        const errors: ScanError[] = [];
-        const { size } = await walkTree(root, { errors, source: 'test' });
+        const errors: Problem[] = [];
+        const { size } = await walkTree(root, { problems: errors });
         assert.deepEqual(errors, []);
         assert.deepEqual(size, { disk: du(root), apparent: 3000, entries: 1 });
       });
@@ -216,7 +216,7 @@ describe('walkTree', () => {
     before(() => {
       tmp = mkdtempSync(join(base, 'staged-'));
     });
-    it('a file that vanishes between readdir and lstat is one ScanError; the rest is counted', async () => {
+    it('a file that vanishes between readdir and lstat is one problem; the rest is counted', async () => {
       const root = makeTree('vanish');
       const gone = `${root}/sub/b.bin`;
       const fs: WalkFs = {
@@ -227,15 +227,15 @@ describe('walkTree', () => {
         },
       };
       const goneStat = lstatSync(gone);
-      const errors: ScanError[] = [];
-      const { size } = await walkTree(root, { errors, source: 'overlay2', fs, index: true });
-      assert.deepEqual(errors, [{ source: 'overlay2', path: gone, message: 'vanished during the walk' }]);
+      const errors: Problem[] = [];
+      const { size } = await walkTree(root, { problems: errors, fs, index: true });
+      assert.deepEqual(errors, [{ path: gone, message: 'vanished during the walk' }]);
       assert.equal(size.disk, du(root) - goneStat.blocks * 512);
       assert.equal(size.apparent, apparentOf(root, new Set([gone])));
       assert.equal(size.entries, 9);
     });
 
-    it('an unreadable subdirectory is one ScanError; the directory itself and the rest are counted', async () => {
+    it('an unreadable subdirectory is one problem; the directory itself and the rest are counted', async () => {
       const root = makeTree('locked');
       const locked = `${root}/sub/deep`;
       const c = lstatSync(join(locked, 'c'));
@@ -246,9 +246,9 @@ describe('walkTree', () => {
           return nodeWalkFs.readdir(p);
         },
       };
-      const errors: ScanError[] = [];
-      const { size, index } = await walkTree(root, { errors, source: 'test', fs, index: true });
-      assert.deepEqual(errors, [{ source: 'test', path: locked, message: 'permission denied' }]);
+      const errors: Problem[] = [];
+      const { size, index } = await walkTree(root, { problems: errors, fs, index: true });
+      assert.deepEqual(errors, [{ path: locked, message: 'permission denied' }]);
       assert.equal(size.disk, du(root) - c.blocks * 512);
       assert.equal(size.apparent, apparentOf(root) - 1);
       assert.equal(size.entries, 9);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import type { ApiFacts, Bytes, IndexEntry, LayerIndex } from '../../collectors/lib/facts.js';
+import type { ApiFacts, Bytes, DriverDirRole, IndexEntry, LayerIndex } from '../../collectors/lib/facts.js';
+import { workOutWaste } from '../../agent/scan/waste-steps.js';
 import { indexFromEntries } from '../../collectors/lib/path-index.js';
 import { buildReport } from '../../agent/model/build-report.js';
 import { chainIds } from '../../agent/model/graph.js';
@@ -60,17 +61,19 @@ const idx = (e: Record<string, IndexEntry>): LayerIndex => indexFromEntries(Obje
 const BUILDKIT_STORE: Bytes = { disk: 40_960, apparent: 32_000 };
 const OTHER: Bytes = { disk: 61_440, apparent: 12_345 };
 
+const ROLES: Record<string, DriverDirRole> = { [MOUNT]: 'container-layer', [INIT]: 'container-init', [BUILDKIT]: 'build-cache', [ORPHAN]: 'orphan' };
+
 function facts(api: ApiFacts | null = null): ScanFacts {
   const dirs = new Map<string, DirFact>(
     Object.entries(BYTES).map(([id, bytes]) => {
       const path = id === MOUNT || id === INIT || id === BUILDKIT || id === ORPHAN ? `${BASE}/${id}` : `${BASE}/${id}/diff`;
-      return [id, { id, path, bytes }];
+      const role = ROLES[id] ?? 'image-layer';
+      return [id, { id, role, path, bytes }];
     }),
   );
   return {
     dockerRoot: '/var/lib/docker',
     driver: { name: 'overlay2', backingFs: 'extfs', dType: true, vfsFallback: false, reason: '' },
-    driverBase: BASE,
     images: [
       { id: IMG_B, parent: null, diffIds: [S1, S2, B3], tags: ['b:1'], digests: [], created: null },
       { id: IMG_A, parent: null, diffIds: [S1, S2, A3], tags: ['a:1'], digests: [], created: null },
@@ -97,7 +100,6 @@ function facts(api: ApiFacts | null = null): ScanFacts {
       [CACHEA, idx({ etc: dir(), 'etc/passwd': { kind: 'whiteout', disk: 0, apparent: 0 } })],
       [MOUNT, idx({ bin: dir(), 'bin/sh': file(2100), etc: dir(), 'etc/passwd': file(50), new: file(10) })],
     ]),
-    buildCacheIds: new Set([BUILDKIT]),
     buildkitStore: BUILDKIT_STORE,
     other: OTHER,
     api,
@@ -254,25 +256,35 @@ describe('buildReport', () => {
   });
 });
 
-describe('buildReport: the waste memo', () => {
-  it('reuses a remembered waste figure and carries forward only the keys of current images', () => {
-    const fresh = facts();
-    const next = new Map<string, Bytes>();
-    fresh.wasteMemo = { previous: new Map(), next };
-    const first = buildReport(fresh);
+describe('waste figures worked out ahead (agent/scan/waste-steps.ts)', () => {
+  it('buildReport takes given figures, computes the rest, and writes nothing into its input', () => {
+    const computed = buildReport(facts());
     // Only images whose every layer was indexed have a waste figure (image A in this fixture).
-    assert.equal(next.size, 1);
-    assert.ok(first.images.some((i) => i.wasted.apparent > 0));
+    assert.ok(computed.images.some((i) => i.wasted.apparent > 0));
+    const f = facts();
+    const keys = [...f.indexes.keys()];
+    const sentinel = { disk: 4242, apparent: 4141 };
+    const wasteful = computed.images.find((i) => i.wasted.apparent > 0)!.id;
+    f.waste = new Map([[`${wasteful}:${CACHE1},${CACHE2},${CACHEA}`, sentinel]]);
+    const snapshot = structuredClone({ waste: [...f.waste], dirs: [...f.dirs], layers: f.layers, images: f.images });
+    const r = buildReport(f);
+    assert.deepEqual(r.images.find((i) => i.id === wasteful)!.wasted, sentinel);
+    assert.deepEqual(structuredClone({ waste: [...f.waste], dirs: [...f.dirs], layers: f.layers, images: f.images }), snapshot);
+    assert.deepEqual([...f.indexes.keys()], keys);
+  });
+
+  it('reuses a remembered figure and keeps only the keys of current images', async () => {
+    const f = facts();
+    const first = await workOutWaste(f, f.indexes);
+    assert.equal(first.size, 1);
+    assert.deepEqual([...first.values()], [buildReport(f).images.find((i) => i.wasted.apparent > 0)!.wasted]);
 
     const sentinel = { disk: 4242, apparent: 4141 };
-    const previous = new Map([...next.keys()].map((k) => [k, sentinel] as [string, Bytes]));
-    previous.set('sha256:gone:abc', { disk: 1, apparent: 1 });
-    const again = facts();
-    const next2 = new Map<string, Bytes>();
-    again.wasteMemo = { previous, next: next2 };
-    const second = buildReport(again);
-    assert.equal(second.images.filter((i) => i.wasted.disk === sentinel.disk && i.wasted.apparent === sentinel.apparent).length, 1);
-    assert.equal(next2.has('sha256:gone:abc'), false);
-    assert.deepEqual([...next2.keys()], [...next.keys()]);
+    const known = new Map([...first.keys()].map((k) => [k, sentinel] as [string, Bytes]));
+    known.set('sha256:gone:abc', { disk: 1, apparent: 1 });
+    const again = await workOutWaste(f, f.indexes, known);
+    assert.deepEqual([...again], [...first.keys()].map((k) => [k, sentinel]));
+    const r = buildReport({ ...facts(), waste: again });
+    assert.equal(r.images.filter((i) => i.wasted.disk === sentinel.disk && i.wasted.apparent === sentinel.apparent).length, 1);
   });
 });

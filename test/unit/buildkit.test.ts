@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseBolt } from '../../collectors/lib/bbolt.js';
+import type { Problem } from '../../collectors/lib/facts.js';
 import { extractBuildCacheIds, readBuildCacheIds } from '../../collectors/sources/buildkit.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/buildkit/', import.meta.url));
@@ -58,7 +59,8 @@ describe('buildkit', () => {
   }
 
   it('reads every db of the directory', async () => {
-    const { ids, errors } = await readBuildCacheIds(FIXTURES);
+    const errors: Problem[] = [];
+    const ids = await readBuildCacheIds(FIXTURES, errors);
     assert.deepEqual(errors, []);
     assert.equal(ALL.length, 8);
     assert.deepEqual([...ids].sort(), ALL);
@@ -70,9 +72,9 @@ describe('buildkit', () => {
     writeFileSync(join(tmp, 'broken.db'), Buffer.from('not a bolt file, just some text'.repeat(300)));
     writeFileSync(join(tmp, 'notes.txt'), 'zzzzzzzzzzzzzzzzzzzzzzzzz'); // not a *.db: ignored
     mkdirSync(join(tmp, 'dir.db')); // not a file: ignored
-    const { ids, errors } = await readBuildCacheIds(tmp);
+    const errors: Problem[] = [];
+    const ids = await readBuildCacheIds(tmp, errors);
     assert.equal(errors.length, 1);
-    assert.equal(errors[0]?.source, 'buildkit');
     assert.equal(errors[0]?.path, join(tmp, 'broken.db'));
     assert.match(errors[0]?.message ?? '', /bbolt: no valid meta page/);
     assert.deepEqual([...ids].sort(), [...new Set([...PER_FILE['snapshots.db']!, ...PER_FILE['cache.db']!])].sort());
@@ -80,13 +82,16 @@ describe('buildkit', () => {
 
   it('reports a torn copy of a real db', async () => {
     writeFileSync(join(tmp, 'metadata_v2.db'), readFileSync(join(FIXTURES, 'metadata_v2.db')).subarray(0, 12000));
-    const { ids, errors } = await readBuildCacheIds(tmp);
+    const errors: Problem[] = [];
+    const ids = await readBuildCacheIds(tmp, errors);
     assert.equal(ids.size, 0);
     assert.equal(errors.length, 1);
     assert.match(errors[0]?.message ?? '', /truncated/);
   });
 
   it('treats a missing buildkit dir as no cache', async () => {
-    assert.deepEqual(await readBuildCacheIds(join(tmp, 'nope')), { ids: new Set(), errors: [] });
+    const errors: Problem[] = [];
+    assert.deepEqual(await readBuildCacheIds(join(tmp, 'nope'), errors), new Set());
+    assert.deepEqual(errors, []);
   });
 });

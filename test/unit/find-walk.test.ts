@@ -139,9 +139,9 @@ describe('findInto', () => {
       mkdirSync(join(root, `d${d}`), { recursive: true });
       for (let f = 0; f < 100; f++) writeFileSync(join(root, `d${d}`, `f${f}`), 'x');
     }
-    const tally = new TreeTally('test', true);
+    const tally = new TreeTally(true);
     await findInto([root], tally);
-    const { size, errors, index } = tally.outcome();
+    const { size, problems: errors, index } = tally.outcome();
     assert.deepEqual(errors, []);
     assert.equal(size.entries, 1 + 200 + 20_000);
     assert.equal(size.apparent, 20_000);
@@ -152,9 +152,9 @@ describe('findInto', () => {
     const path = process.env.PATH;
     process.env.PATH = join(tmp, 'no-such-bin');
     try {
-      const tally = new TreeTally('test', false);
+      const tally = new TreeTally(false);
       await findInto([tmp], tally);
-      const { size, errors } = tally.outcome();
+      const { size, problems: errors } = tally.outcome();
       assert.equal(errors.length, 1);
       assert.match(errors[0]!.message, /^cannot run find: .*ENOENT/);
       assert.deepEqual(size, { disk: 0, apparent: 0, entries: 0 });
@@ -169,10 +169,10 @@ describe('findInto', () => {
     writeFileSync(join(tmp, 'single'), Buffer.alloc(300, 2));
     mkdirSync(join(tmp, 'two'));
     writeFileSync(join(tmp, 'two', 'g'), 'g');
-    const tally = new TreeTally('test', false);
+    const tally = new TreeTally(false);
     await findInto([join(tmp, 'one'), join(tmp, 'gone'), join(tmp, 'single'), join(tmp, 'two')], tally);
-    const { size, errors } = tally.outcome();
-    assert.deepEqual(errors, [{ source: 'test', path: join(tmp, 'gone'), message: 'vanished during the walk' }]);
+    const { size, problems: errors } = tally.outcome();
+    assert.deepEqual(errors, [{ path: join(tmp, 'gone'), message: 'vanished during the walk' }]);
     assert.equal(size.apparent, 10_000 + 300 + 1);
     assert.equal(size.entries, 6); // one, one/sub, one/sub/f, single, two, two/g
   });

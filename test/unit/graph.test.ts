@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { ImageFact, LayerFact, MountFact } from '../../collectors/lib/facts.js';
-import { chainIds, classifyDirs, listedImages } from '../../agent/model/graph.js';
+import { chainIds, listedImages } from '../../agent/model/graph.js';
+import { classifyDirs } from '../../collectors/stores/graphdriver/classify.js';
 
 const sha = (s: string): string => `sha256:${createHash('sha256').update(s).digest('hex')}`;
 const hex = (c: string): string => c.repeat(64);

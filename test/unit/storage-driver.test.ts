@@ -6,13 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DTypeProbe } from '../../collectors/host/dtype.js';
 import type { LayerFact, MountFact } from '../../collectors/lib/facts.js';
-import { setProcRoot } from '../../collectors/host/filesystem.js';
-import {
-  backendFor, readConfiguredDriver, readDriverCandidates, readOverlayAvailable, setDaemonConfigPath,
-} from '../../collectors/stores/graphdriver/drivers.js';
-import {
-  chooseDriver, driverVerdict, vfsDuplicateBytes, withVfsDuplicate, type DriverEvidence,
-} from '../../collectors/stores/graphdriver/verdict.js';
+import { hostPaths } from '../../collectors/host/paths.js';
+import { readConfiguredDriver, readDriverCandidates, readOverlayAvailable } from '../../collectors/stores/graphdriver/detect.js';
+import { graphdriverStore } from '../../collectors/stores/graphdriver/index.js';
+import type { StoreContext } from '../../collectors/stores/store.js';
+import { chooseDriver, driverVerdict, vfsDuplicateBytes, type DriverEvidence } from '../../collectors/stores/graphdriver/verdict.js';
+import { CollectorRunner } from '../../agent/scan/runner.js';
 
 const noDType: DTypeProbe = {
   dType: false,
@@ -174,12 +173,6 @@ describe('vfsDuplicateBytes', () => {
     assert.equal(vfsDuplicateBytes([layer(1, null), layer(2, 50)], [], dirsOf({ dir1: 999 })), 0);
     assert.equal(vfsDuplicateBytes([layer(1, 5000)], [], dirsOf({ dir1: 4096 })), 0);
   });
-
-  it('is added to the driver block for vfs only', () => {
-    const base = { name: 'vfs', backingFs: 'ext4', dType: false, vfsFallback: true, reason: 'r' };
-    assert.equal(withVfsDuplicate(base, [layer(1, 10)], [], dirsOf({ dir1: 4096 })).vfsDuplicateBytes, 4086);
-    assert.equal('vfsDuplicateBytes' in withVfsDuplicate({ ...base, name: 'overlay2' }, [], [], new Map()), false);
-  });
 });
 
 describe('driver evidence on disk', () => {
@@ -188,10 +181,15 @@ describe('driver evidence on disk', () => {
     dir = await mkdtemp(join(tmpdir(), 'ldu-drv-'));
   });
   afterEach(async () => {
-    setDaemonConfigPath('/etc/docker/daemon.json');
-    setProcRoot('/proc');
     await rm(dir, { recursive: true, force: true });
   });
+
+  /** What the scan gives a store: nothing from the API, no BuildKit records. */
+  function storeContext(root: string): { ctx: StoreContext; runner: CollectorRunner } {
+    const runner = new CollectorRunner();
+    const ctx = { dockerRoot: root, host: hostPaths({ rootfs: dir }), collect: runner.collect, api: async () => null, buildCacheIds: Promise.resolve(new Set<string>()) };
+    return { ctx, runner };
+  }
 
   it('an old image/overlay2 with an empty overlay2/ loses to image/vfs with layers in vfs/dir', async () => {
     const root = join(dir, 'docker');
@@ -211,37 +209,70 @@ describe('driver evidence on disk', () => {
     assert.ok((byName.get('vfs')?.metadataMtimeMs ?? 0) < (byName.get('overlay2')?.metadataMtimeMs ?? 0));
     assert.equal(chooseDriver({ candidates, apiDriver: 'overlay2', configured: null }).name, 'vfs');
 
-    const vfs = backendFor(root, 'vfs')!;
-    assert.equal(vfs.base, join(root, 'vfs', 'dir'));
-    assert.deepEqual(await vfs.listDirs(), ['abc']);
-    assert.equal(vfs.contentPath('abc'), join(root, 'vfs', 'dir', 'abc'));
-    assert.equal(vfs.dirPath('abc'), vfs.contentPath('abc'));
-    assert.equal(vfs.layersAreDiffs, false);
-    assert.deepEqual(await backendFor(join(dir, 'fresh'), 'vfs')!.listDirs(), [], 'no vfs/dir yet: no layers');
-    assert.equal(backendFor(root, 'btrfs'), null);
+    const { ctx, runner } = storeContext(root);
+    const vfs = (await graphdriverStore.detect(ctx))!;
+    assert.deepEqual([vfs.store, vfs.driver, vfs.root], ['graphdriver', 'vfs', join(root, 'vfs', 'dir')]);
+    const inv = await vfs.inventory(ctx);
+    // A full copy is walked whole and never indexed; nothing refers to `abc`, so it is an orphan.
+    assert.deepEqual(inv.dirs, [{ id: 'abc', role: 'orphan', path: join(root, 'vfs', 'dir', 'abc'), weight: Infinity, cacheKey: null, index: false, opaque: false }]);
+    assert.deepEqual(runner.errors, []);
+    // The store's verdict carries what vfs holds beyond the layers' own changes.
+    const measured = new Map([['dir1', { id: 'dir1', role: 'image-layer' as const, path: 'x', bytes: { disk: 4096, apparent: 4096 } }]]);
+    assert.equal(vfs.verdict(null, { ...inv, layers: [layer(1, 10)] }, measured).vfsDuplicateBytes, 4086);
+  });
+
+  it('a fresh vfs store has no vfs/dir yet: no layers and no problem; an unmeasured driver has no directories to walk', async () => {
+    const fresh = join(dir, 'fresh');
+    await mkdir(join(fresh, 'image', 'vfs', 'layerdb', 'sha256'), { recursive: true });
+    const { ctx, runner } = storeContext(fresh);
+    const vfs = (await graphdriverStore.detect(ctx))!;
+    assert.equal(vfs.driver, 'vfs');
+    assert.deepEqual((await vfs.inventory(ctx)).dirs, []);
+    assert.deepEqual(runner.errors, []);
+
+    const btrfsRoot = join(dir, 'btrfs');
+    await mkdir(join(btrfsRoot, 'image', 'btrfs', 'layerdb', 'sha256'), { recursive: true });
+    await mkdir(join(btrfsRoot, 'btrfs', 'subvolumes', 'abc'), { recursive: true });
+    const b = storeContext(btrfsRoot);
+    const btrfs = (await graphdriverStore.detect(b.ctx))!;
+    assert.equal(btrfs.driver, 'btrfs');
+    assert.deepEqual((await btrfs.inventory(b.ctx)).dirs, []);
+    const verdict = btrfs.verdict(null, await btrfs.inventory(b.ctx), new Map());
+    assert.match(verdict.reason, /not measured \(layerdu measures overlay2 and vfs\)/);
+    assert.equal('vfsDuplicateBytes' in verdict, false, 'vfs only');
+  });
+
+  it('no image/<driver>/ and no API: no classic store here', async () => {
+    const empty = join(dir, 'empty');
+    await mkdir(empty);
+    assert.equal(await graphdriverStore.detect(storeContext(empty).ctx), null);
   });
 
   it('daemon.json: read when readable and about this root; never required', async () => {
     const root = join(dir, 'docker');
     await mkdir(root);
-    const cfg = join(dir, 'daemon.json');
-    setDaemonConfigPath(cfg);
-    assert.equal(await readConfiguredDriver(root), null, 'missing');
-    await writeFile(cfg, JSON.stringify({ 'storage-driver': 'vfs', 'data-root': root }));
-    assert.deepEqual(await readConfiguredDriver(root), { driver: 'vfs', path: cfg });
-    assert.equal(await readConfiguredDriver(join(dir, 'other')), null, 'another data root');
+    // The host's / is `dir`: daemon.json is read under it, and its data-root is a host path.
+    const host = hostPaths({ rootfs: dir });
+    const cfg = join(dir, 'etc', 'docker', 'daemon.json');
+    assert.equal(await readConfiguredDriver(root, host), null, 'missing');
+    await mkdir(join(dir, 'etc', 'docker'), { recursive: true });
+    await writeFile(cfg, JSON.stringify({ 'storage-driver': 'vfs', 'data-root': '/docker' }));
+    assert.deepEqual(await readConfiguredDriver(root, host), { driver: 'vfs', path: cfg });
+    assert.equal(await readConfiguredDriver(join(dir, 'other'), host), null, 'another data root');
     await writeFile(cfg, JSON.stringify({ 'storage-driver': 'vfs' }));
-    assert.equal(await readConfiguredDriver(root), null, 'no data-root: about /var/lib/docker only');
+    assert.equal(await readConfiguredDriver(root, host), null, 'no data-root: about /var/lib/docker only');
+    await mkdir(join(dir, 'var', 'lib', 'docker'), { recursive: true });
+    assert.deepEqual(await readConfiguredDriver(join(dir, 'var', 'lib', 'docker'), host), { driver: 'vfs', path: cfg }, 'the default root, under rootfs');
     await writeFile(cfg, '{ not json');
-    assert.equal(await readConfiguredDriver(root), null);
+    assert.equal(await readConfiguredDriver(root, host), null);
   });
 
   it('overlay in /proc/filesystems, through procPath', async () => {
-    setProcRoot(dir);
-    assert.equal(await readOverlayAvailable(), null);
+    const host = hostPaths({ proc: dir });
+    assert.equal(await readOverlayAvailable(host), null);
     await writeFile(join(dir, 'filesystems'), 'nodev\tsysfs\n\text4\nnodev\toverlay\n');
-    assert.equal(await readOverlayAvailable(), true);
+    assert.equal(await readOverlayAvailable(host), true);
     await writeFile(join(dir, 'filesystems'), 'nodev\tsysfs\n\text4\nnodev\tfuse.overlayfs\n');
-    assert.equal(await readOverlayAvailable(), false);
+    assert.equal(await readOverlayAvailable(host), false);
   });
 });

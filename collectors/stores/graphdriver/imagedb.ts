@@ -2,7 +2,7 @@
 // `repositories.json` (tags and digests).
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import type { ImageFact, ScanError } from '../../lib/facts.js';
+import type { ImageFact, Problem } from '../../lib/facts.js';
 import { describeError, readTextOrNull } from '../../lib/read.js';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -46,8 +46,7 @@ export function parseRepositories(text: string): Map<string, References> {
   return byImage;
 }
 
-export async function readImages(imageDir: string, errors: ScanError[]): Promise<ImageFact[]> {
-  const source = 'image-metadata';
+export async function readImages(imageDir: string, problems: Problem[]): Promise<ImageFact[]> {
   const contentDir = join(imageDir, 'imagedb', 'content', 'sha256');
   const metaDir = join(imageDir, 'imagedb', 'metadata', 'sha256');
 
@@ -57,14 +56,14 @@ export async function readImages(imageDir: string, errors: ScanError[]): Promise
     const text = await readTextOrNull(reposPath);
     if (text !== null) refs = parseRepositories(text);
   } catch (e) {
-    errors.push({ source, path: reposPath, message: `unreadable, images shown untagged: ${describeError(e)}` });
+    problems.push({ path: reposPath, message: `unreadable, images shown untagged: ${describeError(e)}` });
   }
 
   let names: string[];
   try {
     names = await fsp.readdir(contentDir);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') errors.push({ source, path: contentDir, message: describeError(e) });
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') problems.push({ path: contentDir, message: describeError(e) });
     return [];
   }
 
@@ -76,7 +75,7 @@ export async function readImages(imageDir: string, errors: ScanError[]): Promise
     try {
       config = parseImageConfig(await fsp.readFile(path, 'utf8'));
     } catch (e) {
-      errors.push({ source, path, message: `image config skipped: ${describeError(e)}` });
+      problems.push({ path, message: `image config skipped: ${describeError(e)}` });
       continue;
     }
     let parent: string | null = null;
@@ -85,7 +84,7 @@ export async function readImages(imageDir: string, errors: ScanError[]): Promise
       const p = (await readTextOrNull(parentPath))?.trim();
       if (p) parent = p;
     } catch (e) {
-      errors.push({ source, path: parentPath, message: describeError(e) });
+      problems.push({ path: parentPath, message: describeError(e) });
     }
     const r = refs.get(id);
     images.push({ id, parent, diffIds: config.diffIds, tags: r?.tags ?? [], digests: r?.digests ?? [], created: config.created });

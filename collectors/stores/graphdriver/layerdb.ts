@@ -2,7 +2,7 @@
 // `layerdb/mounts/<container>` for containers' writable and init layers.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import type { LayerFact, MountFact, ScanError } from '../../lib/facts.js';
+import type { LayerFact, MountFact, Problem } from '../../lib/facts.js';
 import { describeError, readTextOrNull } from '../../lib/read.js';
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
@@ -40,20 +40,19 @@ async function readFiles(dir: string, names: string[]): Promise<(string | null)[
   return Promise.all(names.map((n) => readTextOrNull(join(dir, n))));
 }
 
-async function listOrEmpty(dir: string, errors: ScanError[], source: string): Promise<string[]> {
+async function listOrEmpty(dir: string, problems: Problem[]): Promise<string[]> {
   try {
     return (await fsp.readdir(dir)).sort();
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') errors.push({ source, path: dir, message: describeError(e) });
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') problems.push({ path: dir, message: describeError(e) });
     return [];
   }
 }
 
-export async function readLayers(imageDir: string, errors: ScanError[]): Promise<LayerFact[]> {
-  const source = 'layer-metadata';
+export async function readLayers(imageDir: string, problems: Problem[]): Promise<LayerFact[]> {
   const dir = join(imageDir, 'layerdb', 'sha256');
   const entries = await Promise.all(
-    (await listOrEmpty(dir, errors, source)).map(async (hex): Promise<LayerFact | null> => {
+    (await listOrEmpty(dir, problems)).map(async (hex): Promise<LayerFact | null> => {
       if (!/^[0-9a-f]{64}$/.test(hex)) return null;
       const path = join(dir, hex);
       try {
@@ -61,16 +60,16 @@ export async function readLayers(imageDir: string, errors: ScanError[]): Promise
           readFiles(path, ['diff', 'cache-id', 'size', 'parent']),
           fsp.stat(join(path, 'tar-split.json.gz')).catch(() => null),
         ]);
-        const { layer, problems } = parseLayerEntry(`sha256:${hex}`, {
+        const found = parseLayerEntry(`sha256:${hex}`, {
           diff: diff ?? null,
           cacheId: cacheId ?? null,
           size: size ?? null,
           parent: parent ?? null,
         });
-        for (const p of problems) errors.push({ source, path, message: p });
-        return tarSplit ? { ...layer, tarSplitBytes: tarSplit.size } : layer;
+        for (const p of found.problems) problems.push({ path, message: p });
+        return tarSplit ? { ...found.layer, tarSplitBytes: tarSplit.size } : found.layer;
       } catch (e) {
-        errors.push({ source, path, message: describeError(e) });
+        problems.push({ path, message: describeError(e) });
         return null;
       }
     }),
@@ -78,21 +77,20 @@ export async function readLayers(imageDir: string, errors: ScanError[]): Promise
   return entries.filter((l): l is LayerFact => l !== null);
 }
 
-export async function readMounts(imageDir: string, errors: ScanError[]): Promise<MountFact[]> {
-  const source = 'layer-metadata';
+export async function readMounts(imageDir: string, problems: Problem[]): Promise<MountFact[]> {
   const dir = join(imageDir, 'layerdb', 'mounts');
   const mounts: MountFact[] = [];
-  for (const containerId of await listOrEmpty(dir, errors, source)) {
+  for (const containerId of await listOrEmpty(dir, problems)) {
     const path = join(dir, containerId);
     try {
       const [mountId, initId, parent] = (await readFiles(path, ['mount-id', 'init-id', 'parent'])).map((t) => t?.trim() || null);
       if (!mountId || !CACHE_ID.test(mountId)) {
-        errors.push({ source, path, message: mountId ? 'mount-id is not a layer id' : 'mount-id missing' });
+        problems.push({ path, message: mountId ? 'mount-id is not a layer id' : 'mount-id missing' });
         continue;
       }
       mounts.push({ containerId, mountId, initId: initId && CACHE_ID.test(initId) ? initId : null, parent: parent ?? null });
     } catch (e) {
-      errors.push({ source, path, message: describeError(e) });
+      problems.push({ path, message: describeError(e) });
     }
   }
   return mounts;

@@ -1,8 +1,9 @@
-// Storage-driver truth: which driver the store under the docker root uses, what the filesystem
-// under it can do, and, when it is vfs, why and what that costs. Pure functions of facts; the
-// reading is in ./storage.ts (the disk), ./dtype.ts (d_type) and ./docker-api.ts (GET /info).
+// Storage-driver truth: which driver the classic store under the docker root uses, what the
+// filesystem under it can do, and, when it is vfs, why and what that costs. Pure functions of
+// facts; the reading is in ./detect.ts (the disk), host/dtype.ts (d_type) and the Docker API.
 import type { DTypeProbe } from '../../host/dtype.js';
 import type { Bytes, DriverFact, LayerFact, MountFact } from '../../lib/facts.js';
+import { DRIVERS, measuredDrivers } from './drivers.js';
 
 /** One `image/<driver>/` found under the root. */
 export interface DriverCandidate {
@@ -34,8 +35,10 @@ export interface DriverChoice {
 }
 
 // The daemon's own preference, used only to break ties.
-const PRIORITY = ['overlay2', 'fuse-overlayfs', 'btrfs', 'zfs', 'devicemapper', 'vfs', 'aufs', 'overlay'];
-const rank = (name: string) => (PRIORITY.includes(name) ? PRIORITY.indexOf(name) : PRIORITY.length);
+const rank = (name: string) => {
+  const i = DRIVERS.findIndex((d) => d.name === name);
+  return i < 0 ? DRIVERS.length : i;
+};
 
 /**
  * The driver in use. The disk wins: among the `image/<driver>/` directories (Docker keeps those of
@@ -85,7 +88,7 @@ const NOT_DIFFS =
 
 /**
  * The driver block of the report (`vfsDuplicateBytes` is added by the model, from the walks).
- * `measured` says whether layerdu has a backend for the driver.
+ * `measured` says whether layerdu measures the driver's layers.
  */
 export function driverVerdict(e: DriverEvidence, name: string | null, measured: boolean): DriverFact {
   const status = new Map(e.apiStatus);
@@ -128,7 +131,7 @@ export function driverVerdict(e: DriverEvidence, name: string | null, measured: 
     sentences.push(NOT_DIFFS);
   } else if (!measured) {
     sentences.push(
-      `Storage driver ${driver} is detected but its layers are not measured (layerdu measures overlay2 and vfs): ` +
+      `Storage driver ${driver} is detected but its layers are not measured (layerdu measures ${measuredDrivers()}): ` +
         'image, layer, container-layer, build-cache, orphan, waste and copy-up figures show as 0; volumes and logs are measured.',
     );
   } else if (dType === false) {
@@ -176,15 +179,4 @@ export function vfsDuplicateBytes(
     if (rw !== undefined) dup += Math.min(rw, init ?? top);
   }
   return Math.max(0, dup);
-}
-
-/** The driver block with `vfsDuplicateBytes` when the driver is vfs: called by the model. */
-export function withVfsDuplicate(
-  driver: DriverFact,
-  layers: LayerFact[],
-  mounts: MountFact[],
-  dirs: ReadonlyMap<string, { bytes: Bytes }>,
-): DriverFact {
-  if (driver.name !== 'vfs') return { ...driver };
-  return { ...driver, vfsDuplicateBytes: vfsDuplicateBytes(layers, mounts, dirs) };
 }

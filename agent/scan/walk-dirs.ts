@@ -1,0 +1,69 @@
+// The walk step: every store directory measured, a few at a time, biggest first. Committed image
+// layers never change, so the agent keeps their walks between scans (the layer cache).
+import type { Bytes, DirFact, LayerIndex, Problem } from '../../collectors/lib/facts.js';
+import type { StoreDir } from '../../collectors/stores/store.js';
+import { walkTree } from '../../collectors/walk/walk-tree.js';
+
+export interface CachedWalk {
+  bytes: Bytes;
+  index: LayerIndex | null;
+}
+
+/** By the store's cache key: a layer pulled again gets a new directory, so a new key. */
+export type LayerCache = Map<string, CachedWalk>;
+
+export interface WalkedDirs {
+  dirs: Map<string, DirFact>;
+  indexes: Map<string, LayerIndex>;
+  layersWalked: number;
+  layersReused: number;
+}
+
+/** Bigger first; ties (Infinity among them) keep the store's order. */
+export function walkOrder(dirs: readonly StoreDir[]): StoreDir[] {
+  return [...dirs].sort((a, b) => (a.weight === b.weight ? 0 : b.weight - a.weight));
+}
+
+export async function walkDirs(
+  planned: readonly StoreDir[],
+  problems: Problem[],
+  cache: LayerCache | undefined,
+  onProgress?: (done: number, total: number) => void,
+): Promise<WalkedDirs> {
+  const out: WalkedDirs = { dirs: new Map(), indexes: new Map(), layersWalked: 0, layersReused: 0 };
+  const liveKeys = new Set<string>();
+  async function measure(d: StoreDir): Promise<void> {
+    const hit = d.cacheKey ? cache?.get(d.cacheKey) : undefined;
+    if (d.cacheKey) liveKeys.add(d.cacheKey);
+    if (hit) {
+      out.dirs.set(d.id, { id: d.id, role: d.role, path: d.path, bytes: hit.bytes });
+      if (hit.index) out.indexes.set(d.id, hit.index);
+      out.layersReused += 1;
+      return;
+    }
+    const walkProblems: Problem[] = [];
+    const walked = await walkTree(d.path, { problems: walkProblems, index: d.index, opaque: d.opaque });
+    problems.push(...walkProblems);
+    const bytes = { disk: walked.size.disk, apparent: walked.size.apparent };
+    out.dirs.set(d.id, { id: d.id, role: d.role, path: d.path, bytes });
+    if (walked.index) out.indexes.set(d.id, walked.index);
+    if (d.cacheKey) {
+      out.layersWalked += 1;
+      // A walk that met problems is not kept: the next scan tries again.
+      if (cache && walkProblems.length === 0) cache.set(d.cacheKey, { bytes, index: walked.index });
+    }
+  }
+  let done = 0;
+  // Walks run a few at a time (walk-tree.ts), taken in this order.
+  await Promise.all(
+    walkOrder(planned).map(async (d) => {
+      try {
+        await measure(d);
+      } finally {
+        onProgress?.(++done, planned.length);
+      }
+    }),
+  );
+  if (cache) for (const k of cache.keys()) if (!liveKeys.has(k)) cache.delete(k);
+  return out;
+}

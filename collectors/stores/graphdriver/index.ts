@@ -1,0 +1,122 @@
+// The classic image store: `image/<driver>/` (imagedb, layerdb) and the driver's layer
+// directories (`overlay2/`, `vfs/dir/`, …) under the docker root.
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { probeDType } from '../../host/dtype.js';
+import type { ApiFacts, LayerFact, Problem } from '../../lib/facts.js';
+import { describeError } from '../../lib/read.js';
+import { walkFlags } from '../../walk/semantics.js';
+import type { FoundStore, Inventory, Store, StoreContext, StoreDir } from '../store.js';
+import { classifyDirs } from './classify.js';
+import { readConfiguredDriver, readDriverCandidates, readOverlayAvailable } from './detect.js';
+import { driverLayout, type DriverLayout } from './drivers.js';
+import { readImages } from './imagedb.js';
+import { readLayers, readMounts } from './layerdb.js';
+import { chooseDriver, driverVerdict, vfsDuplicateBytes, type DriverCandidate, type DriverEvidence } from './verdict.js';
+
+/** What tells which driver is in use: the disk, daemon.json, /proc/filesystems and a d_type probe. */
+async function readEvidence(ctx: StoreContext, problems: Problem[]): Promise<DriverEvidence> {
+  const root = ctx.dockerRoot;
+  let candidates: DriverCandidate[] | null = null;
+  try {
+    candidates = await readDriverCandidates(root);
+  } catch (e) {
+    problems.push({ path: join(root, 'image'), message: describeError(e) });
+  }
+  const real = await fsp.realpath(root).catch(() => root);
+  const [configured, overlayAvailable] = await Promise.all([readConfiguredDriver(real, ctx.host), readOverlayAvailable(ctx.host)]);
+  return { candidates, apiDriver: null, apiStatus: [], configured, overlayAvailable, probe: probeDType(real, { host: ctx.host }) };
+}
+
+const withApi = (e: DriverEvidence, api: ApiFacts | null): DriverEvidence => ({
+  ...e,
+  apiDriver: api?.driver ?? null,
+  apiStatus: api?.driverStatus ?? [],
+});
+
+/** The driver's layer directories, its bookkeeping left out. */
+async function listLayerDirs(base: string, layout: DriverLayout): Promise<string[]> {
+  try {
+    const entries = await fsp.readdir(base, { withFileTypes: true });
+    return entries.filter((e) => e.isDirectory() && !layout.bookkeeping.includes(e.name)).map((e) => e.name);
+  } catch (e) {
+    if (layout.measured?.madeWithFirstLayer && (e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+}
+
+/**
+ * Walk order, so that the walkers finish together instead of one walking a big layer alone at
+ * the end: what has no size to go by and may be big (orphans, build cache) first, image layers
+ * by their entry count, biggest first, as their tar-split file tells it, and containers' thin
+ * writable layers last, where they fill the gaps.
+ */
+function weightOf(role: StoreDir['role'], layer: LayerFact | undefined): number {
+  if (role === 'image-layer') return layer?.tarSplitBytes ?? Infinity;
+  return role === 'container-layer' || role === 'container-init' ? 0 : Infinity;
+}
+
+function found(evidence: DriverEvidence, name: string | null, dockerRoot: string): FoundStore {
+  const layout = name ? driverLayout(name) : undefined;
+  const measured = layout?.measured ?? null;
+  const base = join(dockerRoot, ...(layout?.dir ?? [name ?? '']));
+  const imageDir = join(dockerRoot, 'image', name ?? 'overlay2');
+  return {
+    store: 'graphdriver',
+    driver: name,
+    root: base,
+    // The only store so far; the containerd store's detection will say which one Docker uses.
+    active: true,
+    async inventory(ctx): Promise<Inventory> {
+      const { collect } = ctx;
+      const [images, layers, mounts, ids, buildCacheIds] = await Promise.all([
+        collect('image-metadata', (p) => readImages(imageDir, p), []),
+        collect('layer-metadata', (p) => readLayers(imageDir, p), []),
+        collect('layer-metadata', (p) => readMounts(imageDir, p), []),
+        collect('layer-walker', async (p) => {
+          if (!layout || !measured) return [];
+          try {
+            return await listLayerDirs(base, layout);
+          } catch (e) {
+            p.push({ path: base, message: describeError(e) });
+            return [];
+          }
+        }, []),
+        ctx.buildCacheIds,
+      ]);
+      if (!measured) return { images, layers, mounts, dirs: [] };
+      const layerOfDir = new Map(layers.filter((l) => l.cacheId).map((l) => [l.cacheId!, l]));
+      const dirs: StoreDir[] = [...classifyDirs(ids, layers, mounts, buildCacheIds)].map(([id, role]) => {
+        const layer = role === 'image-layer' ? layerOfDir.get(id) : undefined;
+        return {
+          id,
+          role,
+          // Layers are measured by their content, as Docker and du of `diff/` see them; what
+          // nothing refers to is measured whole, since removing it would free the whole directory.
+          path: role === 'orphan' || role === 'build-cache' ? join(base, id) : measured.content(base, id),
+          weight: weightOf(role, layer),
+          cacheKey: layer ? `${layer.chainId}@${id}` : null,
+          ...walkFlags(measured.entries, role, !!layer?.parent),
+        };
+      });
+      return { images, layers, mounts, dirs };
+    },
+    verdict(api, inv, dirs) {
+      const fact = driverVerdict(withApi(evidence, api), name, measured !== null);
+      return fact.name === 'vfs' ? { ...fact, vfsDuplicateBytes: vfsDuplicateBytes(inv.layers, inv.mounts, dirs) } : fact;
+    },
+  };
+}
+
+export const graphdriverStore: Store = {
+  name: 'graphdriver',
+  async detect(ctx) {
+    const fallback: DriverEvidence = { candidates: null, apiDriver: null, apiStatus: [], configured: null, overlayAvailable: null, probe: null };
+    const evidence = await ctx.collect('storage-driver', (p) => readEvidence(ctx, p), fallback);
+    let choice = chooseDriver(evidence);
+    // Only when the disk shows no driver at all does the choice wait for the API.
+    if (choice.source !== 'disk') choice = chooseDriver(withApi(evidence, await ctx.api()));
+    if (choice.name === null) return null;
+    return found(evidence, choice.name, ctx.dockerRoot);
+  },
+};

@@ -1,0 +1,61 @@
+// The seam between the scan and an image store. A store owns identity: it finds itself on the
+// host, says which of its directories is which image layer, container layer, build cache or leak,
+// how each is walked, and what its driver verdict is. The scan only walks and adds up.
+import type { HostPaths } from '../host/paths.js';
+import type { ApiFacts, DirFact, DriverDirRole, DriverFact, ImageFact, LayerFact, MountFact, Problem } from '../lib/facts.js';
+import type { WalkFlags } from '../walk/semantics.js';
+
+/**
+ * Runs one named collector (agent/scan/runner.ts): times it, stamps its name on every problem it
+ * pushes, and gives `fallback` when it throws. Stores run their reads through it.
+ */
+export type Collect = <T>(name: string, work: (problems: Problem[]) => Promise<T>, fallback: T) => Promise<T>;
+
+export interface StoreContext {
+  dockerRoot: string;
+  host: HostPaths;
+  collect: Collect;
+  /** The Docker API's answer, for what the disk cannot tell; null when it did not answer. */
+  api(): Promise<ApiFacts | null>;
+  /** Directory ids BuildKit's own records name (its `buildkit/*.db`). */
+  buildCacheIds: Promise<Set<string>>;
+}
+
+/** One directory of a store to measure. */
+export interface StoreDir extends WalkFlags {
+  id: string;
+  role: DriverDirRole;
+  /** What is walked: a layer's content, or the whole directory of what nothing refers to. */
+  path: string;
+  /** Walk order, biggest first: an entry-count hint; Infinity when unknown and maybe big. */
+  weight: number;
+  /** Image layers never change: their walk is kept under this key between scans. */
+  cacheKey: string | null;
+}
+
+export interface Inventory {
+  images: ImageFact[];
+  layers: LayerFact[];
+  mounts: MountFact[];
+  dirs: StoreDir[];
+}
+
+export interface FoundStore {
+  /** `graphdriver` or `containerd` (../shared/contract.md, "Stores"). */
+  readonly store: string;
+  /** The storage driver or snapshotter; null when nothing tells. */
+  readonly driver: string | null;
+  /** The directory its layers live in. */
+  readonly root: string;
+  /** Whether Docker uses it now: a host that switched store keeps the old one on disk. */
+  readonly active: boolean;
+  inventory(ctx: StoreContext): Promise<Inventory>;
+  /** The driver block, once the walks are done and the API has answered or not. */
+  verdict(api: ApiFacts | null, inventory: Inventory, dirs: ReadonlyMap<string, DirFact>): DriverFact;
+}
+
+export interface Store {
+  readonly name: string;
+  /** The store as found on this host, or null when it is not here. */
+  detect(ctx: StoreContext): Promise<FoundStore | null>;
+}
