@@ -1,5 +1,5 @@
 // What upper layers hide and what containers copied up: pure functions over layer indexes.
-// Paths are compared by hash (collectors/path-index.ts); a path's ancestors are found through
+// Paths are compared by hash (collectors/lib/path-index.ts); a path's ancestors are found through
 // the parent links of its own layer, since an overlay diff always holds the parents of what it
 // changes.
 import type { Bytes, LayerIndex } from '../../collectors/lib/facts.js';

@@ -65,6 +65,7 @@ function joinInventories(all: Inventory[]): Inventory {
     layers: all.flatMap((i) => i.layers),
     mounts: all.flatMap((i) => i.mounts),
     dirs: all.flatMap((i) => i.dirs),
+    roots: all.flatMap((i) => i.roots),
   };
 }
 
@@ -139,7 +140,7 @@ export async function scan(opts: ScanOptions): Promise<Report> {
         ...volumes.map((v) => join(root, 'volumes', v.name, '_data')),
         ...containers.flatMap((c) => c.logPaths),
       ];
-      return walkRestOfRoot(root, skip, p);
+      return walkRestOfRoot(root, inventory.roots, skip, p);
     }, { buildkitStore: { disk: 0, apparent: 0, entries: 0 }, other: { disk: 0, apparent: 0, entries: 0 } }),
   );
   api();

@@ -38,6 +38,11 @@ export interface Inventory {
   layers: LayerFact[];
   mounts: MountFact[];
   dirs: StoreDir[];
+  /**
+   * The directories the store owns. What in them its dirs leave out (metadata, bookkeeping) is
+   * "other"; a root outside the docker root (containerd's) is walked for it as well.
+   */
+  roots: string[];
 }
 
 export interface FoundStore {

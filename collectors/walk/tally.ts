@@ -1,4 +1,4 @@
-// What both walkers (walk.ts in Node, find-walk.ts with GNU find) do with each entry they meet:
+// What both walkers (node-walk.ts in Node, find-walk.ts with GNU find) do with each entry they meet:
 // sum it on both byte bases of ../shared/contract.md and, when asked, index it (path-index.ts).
 //
 // cAdvisor's rules: st_blocks*512 for disk bytes, every inode once (hardlinks), never count or

@@ -1,4 +1,4 @@
-// Walker processes for the Node walker (walk.ts): trees are walked with synchronous system calls
+// Walker processes for the Node walker (node-walk.ts): trees are walked with synchronous system calls
 // (much cheaper per file than promises) in child processes, so the main thread keeps answering
 // /metrics during a scan. Processes rather than threads because a walker enters each directory
 // (chdir), as du does. Bounded: one walk per process at a time, no more processes than cores

@@ -1,6 +1,6 @@
 // Which walker walks a tree. GNU find (find-walk.ts) where there is one: C speed, a few finds at
 // once. Without it, or with LAYERDU_WALKER=node, the Node walker in walker processes
-// (walk-pool.ts). Both give the same sums and the same index (test/unit/walk.test.ts on staged
+// (walk-pool.ts). Both give the same sums and the same index (test/integration/walk.test.ts on staged
 // trees, test/e2e/walkers.test.ts on a real daemon's layers).
 import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';

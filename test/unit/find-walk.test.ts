@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FindRecordParser, findInto, parseFindError, recordName, type FindRecord } from '../../collectors/walk/find-walk.js';
+import { FindRecordParser, parseFindError, recordName, type FindRecord } from '../../collectors/walk/find-records.js';
+import { findInto } from '../../collectors/walk/find-walk.js';
 import { childHash, childHashAscii } from '../../collectors/lib/path-index.js';
 import { TreeTally } from '../../collectors/walk/tally.js';
 

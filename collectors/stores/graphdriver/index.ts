@@ -84,7 +84,8 @@ function found(evidence: DriverEvidence, name: string | null, dockerRoot: string
         }, []),
         ctx.buildCacheIds,
       ]);
-      if (!measured) return { images, layers, mounts, dirs: [] };
+      const roots = [imageDir, ...(measured ? [base] : [])];
+      if (!measured) return { images, layers, mounts, dirs: [], roots };
       const layerOfDir = new Map(layers.filter((l) => l.cacheId).map((l) => [l.cacheId!, l]));
       const dirs: StoreDir[] = [...classifyDirs(ids, layers, mounts, buildCacheIds)].map(([id, role]) => {
         const layer = role === 'image-layer' ? layerOfDir.get(id) : undefined;
@@ -99,7 +100,7 @@ function found(evidence: DriverEvidence, name: string | null, dockerRoot: string
           ...walkFlags(measured.entries, role, !!layer?.parent),
         };
       });
-      return { images, layers, mounts, dirs };
+      return { images, layers, mounts, dirs, roots };
     },
     verdict(api, inv, dirs) {
       const fact = driverVerdict(withApi(evidence, api), name, measured !== null);
