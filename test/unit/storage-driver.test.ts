@@ -8,7 +8,7 @@ import type { DTypeProbe } from '../../collectors/host/dtype.js';
 import type { LayerFact, MountFact } from '../../collectors/lib/facts.js';
 import { hostPaths } from '../../collectors/host/paths.js';
 import { readConfiguredDriver, readDriverCandidates, readOverlayAvailable } from '../../collectors/stores/graphdriver/detect.js';
-import { graphdriverStore } from '../../collectors/stores/graphdriver/index.js';
+import { graphdriverStore, missingDirs } from '../../collectors/stores/graphdriver/index.js';
 import type { StoreContext } from '../../collectors/stores/store.js';
 import { chooseDriver, driverVerdict, vfsDuplicateBytes, type DriverEvidence } from '../../collectors/stores/graphdriver/verdict.js';
 import { CollectorRunner } from '../../agent/scan/runner.js';
@@ -240,6 +240,26 @@ describe('driver evidence on disk', () => {
     const verdict = btrfs.verdict(null, await btrfs.inventory(b.ctx), new Map());
     assert.match(verdict.reason, /not measured \(layerdu measures overlay2 and vfs\)/);
     assert.equal('vfsDuplicateBytes' in verdict, false, 'vfs only');
+  });
+
+  it('a layer record whose directory is gone is named, never a silent 0', async () => {
+    const root = join(dir, 'lost');
+    const chain = `sha256:${'c'.repeat(64)}`;
+    const entry = join(root, 'image', 'overlay2', 'layerdb', 'sha256', 'c'.repeat(64));
+    await mkdir(entry, { recursive: true });
+    await writeFile(join(entry, 'diff'), chain);
+    await writeFile(join(entry, 'cache-id'), 'a'.repeat(64));
+    await writeFile(join(entry, 'size'), '10');
+    await mkdir(join(root, 'overlay2', 'l'), { recursive: true });
+    await mkdir(join(root, 'overlay2', 'b'.repeat(64), 'diff'), { recursive: true });
+    const { ctx, runner } = storeContext(root);
+    const store = (await graphdriverStore.detect(ctx))!;
+    const inv = await store.inventory(ctx);
+    assert.deepEqual(inv.dirs.map((d) => [d.id, d.role]), [['b'.repeat(64), 'orphan']]);
+    assert.deepEqual(runner.errors, [
+      { source: 'layer-walker', path: join(root, 'overlay2', 'a'.repeat(64)), message: 'recorded layer directory missing: its bytes count as 0 (removed during the scan, or lost)' },
+    ]);
+    assert.deepEqual(missingDirs(new Set(['x', 'y']), [], [{ containerId: 'k', mountId: 'x', initId: 'x-init', parent: null }]), ['x-init']);
   });
 
   it('no image/<driver>/ and no API: no classic store here', async () => {

@@ -3,7 +3,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { probeDType } from '../../host/dtype.js';
-import type { ApiFacts, LayerFact, Problem } from '../../lib/facts.js';
+import type { ApiFacts, LayerFact, MountFact, Problem } from '../../lib/facts.js';
 import { describeError } from '../../lib/read.js';
 import { walkFlags } from '../../walk/semantics.js';
 import type { FoundStore, Inventory, Store, StoreContext, StoreDir } from '../store.js';
@@ -56,6 +56,12 @@ function weightOf(role: StoreDir['role'], layer: LayerFact | undefined): number 
   return role === 'container-layer' || role === 'container-init' ? 0 : Infinity;
 }
 
+/** Directories the layer records name that the driver's directory does not hold. */
+export function missingDirs(ids: ReadonlySet<string>, layers: LayerFact[], mounts: MountFact[]): string[] {
+  const named = [...layers.map((l) => l.cacheId), ...mounts.flatMap((m) => [m.mountId, m.initId])];
+  return [...new Set(named.filter((id): id is string => id !== null && !ids.has(id)))].sort();
+}
+
 function found(evidence: DriverEvidence, name: string | null, dockerRoot: string): FoundStore {
   const layout = name ? driverLayout(name) : undefined;
   const measured = layout?.measured ?? null;
@@ -69,23 +75,31 @@ function found(evidence: DriverEvidence, name: string | null, dockerRoot: string
     active: true,
     async inventory(ctx): Promise<Inventory> {
       const { collect } = ctx;
+      const layersRead = collect('layer-metadata', (p) => readLayers(imageDir, p), []);
+      const mountsRead = collect('layer-metadata', (p) => readMounts(imageDir, p), []);
       const [images, layers, mounts, ids, buildCacheIds] = await Promise.all([
         collect('image-metadata', (p) => readImages(imageDir, p), []),
-        collect('layer-metadata', (p) => readLayers(imageDir, p), []),
-        collect('layer-metadata', (p) => readMounts(imageDir, p), []),
-        collect('layer-walker', async (p) => {
-          if (!layout || !measured) return [];
+        layersRead,
+        mountsRead,
+        collect('layer-walker', async (p): Promise<string[] | null> => {
+          if (!layout || !measured) return null;
+          let listed: string[];
           try {
-            return await listLayerDirs(base, layout);
+            listed = await listLayerDirs(base, layout);
           } catch (e) {
             p.push({ path: base, message: describeError(e) });
-            return [];
+            return null;
           }
-        }, []),
+          // A record whose directory is not there would be a silent 0: name it.
+          for (const id of missingDirs(new Set(listed), await layersRead, await mountsRead)) {
+            p.push({ path: join(base, id), message: 'recorded layer directory missing: its bytes count as 0 (removed during the scan, or lost)' });
+          }
+          return listed;
+        }, null),
         ctx.buildCacheIds,
       ]);
       const roots = [imageDir, ...(measured ? [base] : [])];
-      if (!measured) return { images, layers, mounts, dirs: [], roots };
+      if (!measured || !ids) return { images, layers, mounts, dirs: [], roots };
       const layerOfDir = new Map(layers.filter((l) => l.cacheId).map((l) => [l.cacheId!, l]));
       const dirs: StoreDir[] = [...classifyDirs(ids, layers, mounts, buildCacheIds)].map(([id, role]) => {
         const layer = role === 'image-layer' ? layerOfDir.get(id) : undefined;
