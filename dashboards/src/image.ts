@@ -2,7 +2,8 @@
 // (layerdu_image_layer_info joined to layerdu_layer_bytes and layerdu_layer_images), the images
 // it shares them with, and its containers.
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { Board, DATASOURCE, barGaugePanel, query, sel, statPanel, tablePanel, timeseriesPanel } from './lib.js';
+import { Board, DATASOURCE, query, sel } from './lib.js';
+import { barGaugePanel, statPanel, tablePanel, timeseriesPanel } from './panels.js';
 
 export const IMAGE_UID = 'layerdu-image';
 

@@ -1,17 +1,8 @@
 // The overview dashboard: where the disk went on one Docker host or a fleet of them.
 import { DashboardLinkBuilder, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { IMAGE_UID } from './image.js';
-import {
-  Board,
-  barGaugePanel,
-  boolMapping,
-  query,
-  sel,
-  statPanel,
-  statusHistoryPanel,
-  tablePanel,
-  timeseriesPanel,
-} from './lib.js';
+import { Board, query, sel } from './lib.js';
+import { barGaugePanel, boolMapping, statPanel, statusHistoryPanel, tablePanel, timeseriesPanel } from './panels.js';
 
 export const OVERVIEW_UID = 'layerdu-overview';
 
