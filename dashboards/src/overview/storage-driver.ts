@@ -1,0 +1,51 @@
+// The overview's Storage driver row: the driver and filesystem each host runs on, and the setups
+// that stop overlay2 (no d_type) or copy every layer in full (a fallback to vfs).
+import { query, sel, type Board } from '../lib.js';
+import { boolMapping, statPanel, tablePanel } from '../panels.js';
+
+export function storageDriverRow(b: Board): void {
+  b.row('Storage driver');
+  b.add(
+    tablePanel({
+      title: 'Storage driver',
+      description: 'The storage driver the daemon uses, the filesystem under the docker root and the docker root itself.',
+      width: 9,
+      height: 6,
+      targets: [query('A', sel('layerdu_storage_driver_info'), { instant: true, table: true })],
+      columns: { instance: 'Host', driver: 'Driver', backing_fs: 'Backing filesystem', docker_root: 'Docker root' },
+    }),
+  );
+  b.add(
+    statPanel({
+      title: 'd_type',
+      description: 'Whether the filesystem under the docker root supports d_type (ext4 needs the filetype feature, xfs ftype=1). Without it overlay2 refuses to run.',
+      width: 5,
+      height: 6,
+      unit: 'none',
+      mappings: boolMapping(1, 'supported', 'MISSING'),
+      noValue: 'unknown',
+      targets: [query('A', sel('layerdu_dtype_supported'), { legend: '{{instance}}' })],
+    }),
+  );
+  b.add(
+    statPanel({
+      title: 'vfs fallback',
+      description: 'Whether the daemon fell back to the vfs driver although overlay is available: every layer is then a full copy.',
+      width: 5,
+      height: 6,
+      unit: 'none',
+      mappings: boolMapping(0, 'no', 'FALLBACK TO VFS'),
+      targets: [query('A', sel('layerdu_vfs_fallback'), { legend: '{{instance}}' })],
+    }),
+  );
+  b.add(
+    statPanel({
+      title: 'vfs duplicate bytes',
+      description: 'Bytes vfs stores beyond what overlay2 would (the full copies); 0 on overlay2.',
+      width: 5,
+      height: 6,
+      unit: 'bytes',
+      targets: [query('A', sel('layerdu_vfs_duplicate_bytes'), { legend: '{{instance}}' })],
+    }),
+  );
+}
