@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { DOCKER_CLI, makeBaseImage, mountsUnder, run, type Daemon } from '../support/dockerd.js';
 import { REPO_ROOT } from '../support/oracles.js';
 import { startBenchDaemon, stopBenchDaemon, stopDaemonsOn } from './daemon.js';
+import { log } from './log.js';
 
 export interface Preset {
   /** Files per big image layer. */
@@ -43,10 +44,6 @@ export interface FixtureInfo {
   /** `du -sB1 <root>/overlay2` and `du --inodes -s <root>/overlay2` right after the build. */
   overlay2Bytes: number;
   overlay2Inodes: number;
-}
-
-function log(msg: string): void {
-  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 }
 
 function genScript(): string {

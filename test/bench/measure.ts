@@ -7,6 +7,9 @@ import * as path from 'node:path';
 
 const GNU_TIME = '/usr/bin/time';
 
+/** Peak RSS is measured in bytes and shown in MiB. */
+export const MiB = 2 ** 20;
+
 export interface Timed {
   ms: number;
   /** Peak resident set of the command, bytes; null without GNU time. */

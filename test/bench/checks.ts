@@ -1,0 +1,88 @@
+// What the numbers are judged against (issue 6's targets), and the list of checks the table shows.
+import type { AgentResult } from './agent-bench.js';
+import type { Growth } from './growth.js';
+import { MiB, type Series } from './measure.js';
+import type { AgainstDu } from './report-runs.js';
+import { fmt } from './table.js';
+
+const TARGETS = {
+  duRatio: 1.5,
+  peakRssMiB: 256,
+  rescanRatio: 0.2,
+  rescanRatioAim: 0.05,
+  metricsLatencyMs: 100,
+  /** RSS growth exponent over file-count growth: log(rss ratio) / log(files ratio). */
+  growthExponent: 0.5,
+  /** Report bytes (overlay2 categories) against du of overlay2. */
+  sanityTolerance: 0.02,
+};
+
+export interface Check {
+  name: string;
+  value: number | null;
+  unit: string;
+  /** e.g. "<= 1.5"; empty for figures shown for information. */
+  target: string;
+  pass: boolean | null;
+  note?: string;
+}
+
+export interface Measured {
+  files: string;
+  /** The report runs beside du, the daemon down (that du is the one reported) and up. */
+  down: AgainstDu;
+  up: AgainstDu;
+  startup: Series;
+  df: Series;
+  agent: AgentResult;
+  growth: Growth | null;
+}
+
+export function checksFor({ files, down, up, startup, df, agent, growth }: Measured): Check[] {
+  const reportDown = down.report;
+  const reportUp = up.report;
+  const duS = down.du.medianMs / 1000;
+  const sanity = reportDown.overlay2ReportBytes / down.duBytes - 1;
+  const rescan = agent.secondScanSeconds / agent.firstScanSeconds;
+  const checks: Check[] = [
+    { name: 'du -sB1 overlay2 (wall)', value: duS, unit: 's', target: '', pass: null },
+    { name: 'layerdu --report, API down (wall)', value: reportDown.medianSeconds, unit: 's', target: '', pass: null, note: `scan itself ${fmt(reportDown.scanSecondsMedian, 's')}` },
+    { name: 'layerdu --version (wall)', value: startup.medianMs / 1000, unit: 's', target: '', pass: null, note: 'Node start-up, in every report run' },
+    { name: 'report / du', value: down.ratio, unit: '×', target: `<= ${TARGETS.duRatio}`, pass: down.ratio <= TARGETS.duRatio, note: 'median of run-by-run ratios' },
+    { name: 'layerdu --report, API up (wall)', value: reportUp.medianSeconds, unit: 's', target: '', pass: null, note: `du beside it ${fmt(up.du.medianMs / 1000, 's')}` },
+    // Target 1 is the fixture's report as it stands (its daemon stopped); with the daemon up,
+    // the API client's load and the daemon's answers are shown beside it.
+    { name: 'report (API up) / du', value: up.ratio, unit: '×', target: '', pass: null, note: 'median of run-by-run ratios' },
+    { name: 'report peak RSS (API down)', value: reportDown.peakRssMiB, unit: 'MiB', target: `<= ${TARGETS.peakRssMiB}`, pass: reportDown.peakRssMiB === null ? false : reportDown.peakRssMiB <= TARGETS.peakRssMiB },
+    { name: 'report peak RSS (API up)', value: reportUp.peakRssMiB, unit: 'MiB', target: '', pass: null },
+  ];
+  if (growth) {
+    checks.push(
+      { name: `peak RSS ${growth.from} → ${files}`, value: growth.rssRatio, unit: '×', target: '', pass: null, note: `${fmt(growth.peakRssMiB[growth.from]!, 'MiB')} → ${fmt(reportDown.peakRssMiB, 'MiB')}; files ×${growth.filesRatio.toFixed(2)}` },
+      { name: 'RSS growth exponent', value: growth.exponent, unit: '', target: `<= ${TARGETS.growthExponent}`, pass: growth.exponent <= TARGETS.growthExponent, note: 'log(RSS ratio)/log(files ratio); 1 = linear' },
+      { name: 'RSS growth exponent above start-up', value: growth.exponentAboveStartup, unit: '', target: '', pass: null, note: `without ${fmt(startup.medianRss === null ? null : startup.medianRss / MiB, 'MiB')} of Node start-up` },
+      { name: 'added peak RSS per added file', value: growth.marginalBytesPerFile, unit: 'B', target: '', pass: null },
+    );
+  }
+  const d = agent.duringScan;
+  checks.push(
+    { name: 'agent first scan', value: agent.firstScanSeconds, unit: 's', target: '', pass: null, note: `${agent.firstLayersWalked} image layers walked` },
+    { name: 'agent next scan (unchanged host)', value: agent.secondScanSeconds, unit: 's', target: '', pass: null },
+    { name: 'next scan / first scan', value: rescan, unit: '×', target: `<= ${TARGETS.rescanRatio} (aim ${TARGETS.rescanRatioAim})`, pass: rescan <= TARGETS.rescanRatio },
+    { name: 'next scan: image layers walked', value: agent.secondLayersWalked, unit: '', target: '0', pass: agent.secondLayersWalked === 0 },
+    { name: 'next scan: image layers reused', value: agent.secondLayersReused, unit: '', target: '> 0', pass: agent.secondLayersReused > 0 },
+    { name: '/metrics max latency during scan', value: d.maxMs, unit: 'ms', target: `< ${TARGETS.metricsLatencyMs}`, pass: d.maxMs !== null && d.samples >= 10 && d.maxMs < TARGETS.metricsLatencyMs, note: `${d.samples} samples while scanning` },
+    { name: '/metrics p99 latency during scan', value: d.p99Ms, unit: 'ms', target: `< ${TARGETS.metricsLatencyMs}`, pass: d.p99Ms !== null && d.samples >= 10 && d.p99Ms < TARGETS.metricsLatencyMs, note: `p50 ${fmt(d.p50Ms, 'ms')}` },
+    { name: 'agent peak RSS (two scans)', value: agent.peakRss === null ? null : agent.peakRss / MiB, unit: 'MiB', target: '', pass: null },
+    { name: 'docker system df -v (wall)', value: df.medianMs / 1000, unit: 's', target: '', pass: null, note: 'peer reference' },
+    {
+      name: 'sanity: report overlay2 bytes vs du',
+      value: sanity * 100,
+      unit: '%',
+      target: `within ±${TARGETS.sanityTolerance * 100}%`,
+      pass: Math.abs(sanity) <= TARGETS.sanityTolerance && reportDown.errorsOtherThanApi.length === 0,
+      note: reportDown.errorsOtherThanApi.length ? `${reportDown.errorsOtherThanApi.length} scan errors` : `${reportDown.layers} layers, ${reportDown.containers} containers`,
+    },
+  );
+  return checks;
+}
