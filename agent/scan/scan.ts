@@ -75,7 +75,7 @@ function noStoreVerdict(root: string): DriverFact {
     backingFs: null,
     dType: null,
     vfsFallback: false,
-    reason: `No image store was found under ${root} (no image/<driver>/ directory), and the Docker API did not name a driver.`,
+    reason: `No image store was found under ${root}, and the Docker API did not name a storage driver.`,
   };
 }
 
@@ -149,11 +149,11 @@ export async function scan(opts: ScanOptions): Promise<Report> {
   // Analyse: waste before the API is awaited, so that a slow daemon's answer overlaps it.
   const waste = await workOutWaste(inventory, walked.indexes, opts.wasteMemo?.current);
   const apiFacts = await api();
-  const active = stores.find((s) => s.active) ?? stores[0];
-  const byStore = (s: FoundStore, i: number) => s.verdict(apiFacts, inventories[i]!, walked.dirs);
+  // The driver block is the store Docker uses now (any store found, when none says so).
+  const at = Math.max(0, stores.findIndex((s) => s.active));
   const facts: ScanFacts = {
     dockerRoot: root,
-    driver: active ? byStore(active, stores.indexOf(active)) : noStoreVerdict(root),
+    driver: stores[at]?.verdict(apiFacts, inventories[at]!, walked.dirs) ?? noStoreVerdict(root),
     filesystem,
     images: inventory.images,
     layers: inventory.layers,

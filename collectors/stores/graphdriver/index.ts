@@ -21,7 +21,9 @@ async function readEvidence(ctx: StoreContext, problems: Problem[]): Promise<Dri
   try {
     candidates = await readDriverCandidates(root);
   } catch (e) {
-    problems.push({ path: join(root, 'image'), message: describeError(e) });
+    // No `image/` is no classic store (a containerd-store host, or a daemon never started).
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') candidates = [];
+    else problems.push({ path: join(root, 'image'), message: describeError(e) });
   }
   const real = await fsp.realpath(root).catch(() => root);
   const [configured, overlayAvailable] = await Promise.all([readConfiguredDriver(real, ctx.host), readOverlayAvailable(ctx.host)]);
