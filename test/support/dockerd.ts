@@ -1,13 +1,20 @@
 // A private Docker daemon for end-to-end tests: its own data root, socket and exec root under /tmp,
 // never the host's /var/lib/docker. Uses /usr/bin/docker (the docker.io 20.10 client, which has
 // BuildKit built in) explicitly: /usr/local/bin/docker may be a newer client without buildx.
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readdirSync } from 'node:fs';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, readlink, rm, rmdir, symlink } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import * as http from 'node:http';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { findExecutable, run } from './commands.js';
+import { debug } from './harness-debug.js';
+import { clearLeftovers } from './leftovers.js';
+
+export { makeBaseImage } from './base-image.js';
+export { findExecutable, run } from './commands.js';
+export { mountsUnder } from './mounts.js';
+export { listDir, readText } from './read-if-present.js';
 
 export const DOCKER_CLI = '/usr/bin/docker';
 
@@ -75,23 +82,6 @@ export async function stopAllDaemons(): Promise<void> {
   if (errors.length > 0) throw errors[0];
 }
 
-const DEBUG = !!process.env.LDU_TEST_DEBUG;
-function debug(msg: string): void {
-  if (DEBUG) process.stderr.write(`[dockerd-harness ${new Date().toISOString()}] ${msg}\n`);
-}
-
-export function findExecutable(name: string): string | null {
-  const dirs = (process.env.PATH ?? '').split(':').filter(Boolean);
-  for (const extra of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']) {
-    if (!dirs.includes(extra)) dirs.push(extra);
-  }
-  for (const dir of dirs) {
-    const p = path.join(dir, name);
-    if (existsSync(p)) return p;
-  }
-  return null;
-}
-
 function tail(file: string, lines = 30): string {
   try {
     const text = readFileSync(file, 'utf8');
@@ -99,53 +89,6 @@ function tail(file: string, lines = 30): string {
   } catch (e) {
     return `(no daemon log: ${(e as Error).message})`;
   }
-}
-
-/** Runs a command, resolving with stdout; rejects with an Error carrying stderr. */
-export function run(
-  cmd: string,
-  args: string[],
-  opts: { env?: NodeJS.ProcessEnv; input?: string | Buffer; cwd?: string; timeoutMs?: number } = {},
-): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      env: opts.env ?? process.env,
-      cwd: opts.cwd,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let timer: NodeJS.Timeout | undefined;
-    if (opts.timeoutMs) {
-      timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
-    }
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e) => {
-      if (timer) clearTimeout(timer);
-      reject(new Error(`${cmd} ${args.join(' ')}: ${e.message}`));
-    });
-    child.on('close', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      const stdout = Buffer.concat(out).toString('utf8');
-      const stderr = Buffer.concat(err).toString('utf8');
-      if (code === 0) resolve(stdout);
-      else {
-        const e = new Error(
-          `${cmd} ${args.join(' ')} failed (${signal ?? `exit ${code}`}): ${stderr.trim() || stdout.trim()}`,
-        ) as Error & { stderr: string; stdout: string; code: number | null };
-        e.stderr = stderr;
-        e.stdout = stdout;
-        e.code = code;
-        reject(e);
-      }
-    });
-    child.stdin.on('error', () => {
-      /* the command may exit before reading all of its input */
-    });
-    if (opts.input !== undefined) child.stdin.end(opts.input);
-    else child.stdin.end();
-  });
 }
 
 function request(socket: string, apiPath: string, method = 'GET', timeoutMs = 120_000): Promise<{ status: number; body: string }> {
@@ -163,116 +106,6 @@ function request(socket: string, apiPath: string, method = 'GET', timeoutMs = 12
     req.on('error', reject);
     req.end();
   });
-}
-
-/** Mount points at or below `dir`, deepest first, from /proc/self/mountinfo. */
-export function mountsUnder(dir: string, includeSelf = false): string[] {
-  let text: string;
-  try {
-    text = readFileSync('/proc/self/mountinfo', 'utf8');
-  } catch {
-    return [];
-  }
-  const base = dir.replace(/\/+$/, '');
-  const found: string[] = [];
-  for (const line of text.split('\n')) {
-    const fields = line.split(' ');
-    const raw = fields[4];
-    if (!raw) continue;
-    // mountinfo escapes space, tab, newline and backslash as \ooo
-    const mp = raw.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
-    if (mp.startsWith(base + '/') || (includeSelf && mp === base)) found.push(mp);
-  }
-  return [...new Set(found)].sort((a, b) => b.split('/').length - a.split('/').length || b.length - a.length);
-}
-
-/** Processes (other than dockerd) whose command line names this root: its containerd and shims. */
-/** The ids of this root's containers (the names under <root>/containers). */
-function containerIds(root: string): string[] {
-  try {
-    return readdirSync(path.join(root, 'containers')).filter((n) => /^[0-9a-f]{64}$/.test(n));
-  } catch {
-    return [];
-  }
-}
-
-/** Processes inside this root's containers, found by their cgroup (…/docker/<id>). */
-function containerProcesses(ids: string[]): number[] {
-  if (ids.length === 0) return [];
-  const pids: number[] = [];
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
-    try {
-      const cg = readFileSync(`/proc/${e}/cgroup`, 'utf8');
-      if (ids.some((id) => cg.includes(id))) pids.push(Number(e));
-    } catch {
-      /* gone */
-    }
-  }
-  return pids;
-}
-
-/** Removes the (empty) cgroup directories runc left for these containers after a hard stop. */
-async function removeCgroups(ids: string[]): Promise<void> {
-  let text = '';
-  try {
-    text = readFileSync('/proc/self/mountinfo', 'utf8');
-  } catch {
-    return;
-  }
-  const mps = text
-    .split('\n')
-    .map((l) => l.split(' '))
-    .filter((f) => {
-      const fstype = f[f.indexOf('-') + 1];
-      return fstype === 'cgroup' || fstype === 'cgroup2';
-    })
-    .map((f) => f[4]!);
-  for (const mp of mps) {
-    for (const id of ids) {
-      for (const dir of [path.join(mp, 'docker', id), path.join(mp, 'system.slice', `docker-${id}.scope`)]) {
-        await rmdir(dir).catch(() => undefined);
-      }
-    }
-  }
-}
-
-/** Whether `dir` is a mount point whose source is `dir` itself (dockerd's propagation bind). */
-function selfBindMounted(dir: string): boolean {
-  try {
-    return readFileSync('/proc/self/mountinfo', 'utf8')
-      .split('\n')
-      .some((line) => {
-        const f = line.split(' ');
-        return f[4] === dir && f[3] === dir;
-      });
-  } catch {
-    return false;
-  }
-}
-
-function strayProcesses(root: string): number[] {
-  const pids: number[] = [];
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return pids;
-  }
-  for (const e of entries) {
-    if (!/^\d+$/.test(e)) continue;
-    const pid = Number(e);
-    if (pid === process.pid) continue;
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      const exe = path.basename(cmd[0] ?? '');
-      if (!exe.startsWith('containerd') && exe !== 'dockerd') continue;
-      if (cmd.some((a) => a === root || a.startsWith(root + '/'))) pids.push(pid);
-    } catch {
-      /* gone */
-    }
-  }
-  return pids;
 }
 
 export async function startDaemon(opts: StartOptions = {}): Promise<Daemon> {
@@ -378,56 +211,7 @@ export async function startDaemon(opts: StartOptions = {}): Promise<Daemon> {
               await exitPromise;
             }
           }
-          // dockerd stops its containers and the containerd it started; after a SIGKILL it may not
-          // have: kill what is left by id (container processes by cgroup, then containerd and shims).
-          const ids = containerIds(root);
-          for (let i = 0; i < 25; i++) {
-            const procs = containerProcesses(ids);
-            if (procs.length === 0) break;
-            for (const p of procs) {
-              try {
-                process.kill(p, 'SIGKILL');
-              } catch {
-                /* gone */
-              }
-            }
-            await sleep(200);
-          }
-          for (let i = 0; i < 50; i++) {
-            const strays = strayProcesses(root);
-            if (strays.length === 0) break;
-            for (const p of strays) {
-              try {
-                process.kill(p, i < 25 ? 'SIGTERM' : 'SIGKILL');
-              } catch {
-                /* gone */
-              }
-            }
-            await sleep(200);
-          }
-          debug(`${root}: dockerd exited`);
-          // dockerd bind-mounts its data root onto itself (to set propagation) and undoes that on
-          // a clean shutdown; after a SIGKILL it stays, so take it too when it is such a bind.
-          await removeCgroups(ids);
-          for (const mp of mountsUnder(root, created || selfBindMounted(root))) {
-            debug(`${root}: umount -l ${mp}`);
-            try {
-              await run('umount', ['-l', mp]);
-            } catch {
-              /* already gone, or a parent took it along */
-            }
-          }
-          if (created) {
-            for (let i = 0; ; i++) {
-              try {
-                await rm(root, { recursive: true, force: true });
-                break;
-              } catch (e) {
-                if (i >= 5) throw e;
-                await sleep(500);
-              }
-            }
-          }
+          await clearLeftovers(root, created);
         } finally {
           live.delete(daemon);
         }
@@ -465,68 +249,4 @@ export async function startDaemon(opts: StartOptions = {}): Promise<Daemon> {
     await sleep(250);
   }
   return daemon;
-}
-
-/**
- * Imports a base image: a tar of /bin/busybox (the static one) and one symlink per applet in /bin,
- * plus /etc and /tmp. Returns the image id.
- */
-export async function makeBaseImage(d: Daemon, tag = 'base:latest'): Promise<string> {
-  const busybox = findExecutable('busybox');
-  if (!busybox) throw new Error('busybox not found (apt-get install -y busybox-static)');
-  const dir = await mkdtemp(path.join(tmpdir(), 'ldu-base-'));
-  try {
-    const bin = path.join(dir, 'bin');
-    await mkdir(bin);
-    await mkdir(path.join(dir, 'etc'));
-    await mkdir(path.join(dir, 'tmp'));
-    await chmod(path.join(dir, 'tmp'), 0o1777);
-    let real = busybox;
-    try {
-      const l = await readlink(busybox);
-      real = path.resolve(path.dirname(busybox), l);
-    } catch {
-      /* not a symlink */
-    }
-    await copyFile(real, path.join(bin, 'busybox'));
-    await chmod(path.join(bin, 'busybox'), 0o755);
-    const applets = (await run(busybox, ['--list'])).split('\n').map((s) => s.trim()).filter(Boolean);
-    for (const a of applets) {
-      if (a === 'busybox' || a.includes('/')) continue;
-      await symlink('busybox', path.join(bin, a));
-    }
-    const tar = await runBuffer('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', dir, '-cf', '-', '.']);
-    await d.docker(['import', '-c', 'CMD ["/bin/sh"]', '-', tag], { input: tar });
-    const id = (await d.docker(['image', 'inspect', '--format', '{{.Id}}', tag])).trim();
-    return id;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-function runBuffer(cmd: string, args: string[]): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${cmd} ${args.join(' ')}: ${err.message} ${stderr.toString()}`));
-      else resolve(stdout);
-    });
-  });
-}
-
-/** Lists a directory, or [] when it does not exist. */
-export async function listDir(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch {
-    return [];
-  }
-}
-
-/** Reads a small text file, trimmed; null when missing. */
-export async function readText(file: string): Promise<string | null> {
-  try {
-    return (await readFile(file, 'utf8')).trim();
-  } catch {
-    return null;
-  }
 }
