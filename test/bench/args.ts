@@ -12,7 +12,7 @@ export interface Args {
 
 const USAGE = `usage: npm run bench -- [--files ${Object.keys(PRESETS).join('|')}] [--runs N] [--rebuild] [--build-only] [--root-base DIR]
   --files       fixture size: total files of its two big layers (default 300k)
-  --runs        timed runs per command after one warm-up run (default 3; the median is reported)
+  --runs        timed runs per command after one warm-up run (default 5; the median is reported)
   --rebuild     rebuild the fixture even when its marker says it is current
   --build-only  build (or check) the fixture and stop
   --root-base   where fixtures live (default $LAYERDU_BENCH_ROOT or /var/tmp/layerdu-bench)
