@@ -22,6 +22,19 @@ const thresholds = (steps: dashboard.Threshold[]) =>
 
 const NEUTRAL = thresholds([{ value: null, color: 'blue' }]);
 
+/** What every panel builder offers and every layerdu panel sets first (the order keeps the JSON's keys). */
+interface PanelBase<T> {
+  title(title: string): T;
+  description(description: string): T;
+  datasource(ref: common.DataSourceRef): T;
+  span(width: number): T;
+  height(height: number): T;
+}
+
+function panel<T extends PanelBase<T>>(builder: T, o: Common): T {
+  return builder.title(o.title).description(o.description).datasource(DATASOURCE).span(o.width).height(o.height);
+}
+
 function legend(placement: common.LegendPlacement = common.LegendPlacement.Bottom, asTable = false): common.VizLegendOptionsBuilder {
   return new common.VizLegendOptionsBuilder()
     .showLegend(true)
@@ -39,12 +52,7 @@ export interface TimeseriesOptions extends Common {
 }
 
 export function timeseriesPanel(o: TimeseriesOptions): timeseries.PanelBuilder {
-  const p = new timeseries.PanelBuilder()
-    .title(o.title)
-    .description(o.description)
-    .datasource(DATASOURCE)
-    .span(o.width)
-    .height(o.height)
+  const p = panel(new timeseries.PanelBuilder(), o)
     .unit(o.unit)
     .min(0)
     .lineWidth(1)
@@ -72,12 +80,7 @@ export interface StatOptions extends Common {
 }
 
 export function statPanel(o: StatOptions): stat.PanelBuilder {
-  const p = new stat.PanelBuilder()
-    .title(o.title)
-    .description(o.description)
-    .datasource(DATASOURCE)
-    .span(o.width)
-    .height(o.height)
+  const p = panel(new stat.PanelBuilder(), o)
     .unit(o.unit)
     .thresholds(o.steps ? thresholds(o.steps) : NEUTRAL)
     .colorMode(o.steps || o.mappings ? common.BigValueColorMode.Background : common.BigValueColorMode.Value)
@@ -101,12 +104,7 @@ export interface BarGaugeOptions extends Common {
 
 /** Horizontal bars of current values, largest first (the queries are topk). */
 export function barGaugePanel(o: BarGaugeOptions): bargauge.PanelBuilder {
-  return new bargauge.PanelBuilder()
-    .title(o.title)
-    .description(o.description)
-    .datasource(DATASOURCE)
-    .span(o.width)
-    .height(o.height)
+  return panel(new bargauge.PanelBuilder(), o)
     .unit(o.unit)
     .min(0)
     .noValue(o.noValue ?? 'none')
@@ -142,12 +140,7 @@ export interface TableOptions extends Common {
  */
 export function tablePanel(o: TableOptions): table.PanelBuilder {
   const names = Object.keys(o.columns);
-  const p = new table.PanelBuilder()
-    .title(o.title)
-    .description(o.description)
-    .datasource(DATASOURCE)
-    .span(o.width)
-    .height(o.height)
+  const p = panel(new table.PanelBuilder(), o)
     .noValue(o.noValue ?? 'none')
     .thresholds(NEUTRAL)
     .cellHeight(common.TableCellHeight.Sm)
@@ -183,12 +176,7 @@ export interface StatusOptions extends Common {
 }
 
 export function statusHistoryPanel(o: StatusOptions): statushistory.PanelBuilder {
-  return new statushistory.PanelBuilder()
-    .title(o.title)
-    .description(o.description)
-    .datasource(DATASOURCE)
-    .span(o.width)
-    .height(o.height)
+  return panel(new statushistory.PanelBuilder(), o)
     .mappings(o.mappings)
     .thresholds(thresholds([{ value: null, color: 'red' }, { value: 1, color: 'green' }]))
     .colorScheme(new dashboard.FieldColorBuilder().mode(dashboard.FieldColorModeId.Thresholds))
