@@ -1,5 +1,6 @@
 // The agent against a real daemon: every contract metric mirrors the JSON report, removed objects
-// lose their series, unchanged layers are not walked again, TLS and basic auth, signals, flags.
+// lose their series, unchanged layers are not walked again, TLS and basic auth, signals. (The
+// flags, which need no daemon, are in test/integration/cli-flags.test.ts.)
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -10,7 +11,7 @@ import bcrypt from 'bcryptjs';
 import type { Report } from '../../agent/model/report.js';
 import { get, parseExposition, pick, startAgent, value, type AgentProcess } from '../support/agent-process.js';
 import { makeBaseImage, startDaemon, type Daemon } from '../support/dockerd.js';
-import { CLI, REPO_ROOT, runReport } from '../support/oracles.js';
+import { runReport } from '../support/oracles.js';
 
 const CONTRACT_METRICS = [
   'layerdu_image_bytes',
@@ -209,38 +210,5 @@ describe('agent: /metrics against a real daemon', function () {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
-});
-
-describe('agent: flags', () => {
-  const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-    spawnSync(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 20_000 });
-
-  it('an unknown flag exits 2 with a one-line message', () => {
-    const r = cli(['--bogus-flag']);
-    assert.equal(r.status, 2);
-    assert.equal(r.stderr.trim().split('\n').length, 1);
-    assert.match(r.stderr, /bogus-flag/);
-  });
-
-  it('bad values exit 2: schedule, listen address, docker host, format', () => {
-    for (const args of [['--scan.schedule', 'every minute'], ['--web.listen-address', 'localhost'], ['--docker-host', 'ftp://x'], ['--report', '--format', 'xml']]) {
-      const r = cli(args);
-      assert.equal(r.status, 2, args.join(' '));
-      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-    }
-  });
-
-  it('every flag is settable by environment', () => {
-    const r = cli([], { LAYERDU_SCAN_SCHEDULE: 'bogus' });
-    assert.equal(r.status, 2);
-    assert.match(r.stderr, /scan\.schedule "bogus"/);
-  });
-
-  it('--help shows examples', () => {
-    const r = cli(['--help']);
-    assert.equal(r.status, 0);
-    assert.match(r.stdout, /Examples:/);
-    assert.match(r.stdout, /LAYERDU_WEB_LISTEN_ADDRESS/);
   });
 });

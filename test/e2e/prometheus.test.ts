@@ -2,8 +2,8 @@
 // daemons: one overlay2 daemon holding a little of everything (shared layers, waste, a container
 // that copied up and logged, a volume, a leaked layer directory) and one that fell back to vfs
 // (its data root on an ext4 made without d_type). Every query of every dashboard panel must
-// return a series, and the vfs fallback must raise its alert. Plus promtool on the rules, and
-// Graphviz on `--report --format dot`.
+// return a series, and the vfs fallback must raise its alert. Plus Graphviz on
+// `--report --format dot`. (promtool on the rules alone is in test/integration/promtool.test.ts.)
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -19,45 +19,16 @@ import { mountExt4WithoutDType, type NoDTypeFs } from '../support/no-dtype-fs.js
 import { findExecutable, makeBaseImage, startDaemon, type Daemon } from '../support/dockerd.js';
 import { buildClassic } from '../support/fixture-host.js';
 import { REPO_ROOT, runReport } from '../support/oracles.js';
-import { PROMETHEUS, PROMTOOL, panelQueries, startPrometheus, substitute, type PromAlert, type PromServer } from '../support/prometheus.js';
+import { PROMETHEUS, panelQueries, startPrometheus, substitute, type PromAlert, type PromServer } from '../support/prometheus.js';
 
 const DASHBOARDS = path.join(REPO_ROOT, 'dashboards');
 const RULES = path.join(DASHBOARDS, 'layerdu.rules.yml');
-const RULE_TESTS = path.join(DASHBOARDS, 'layerdu.rules.test.yml');
 const EVERY_2S = '*/2 * * * * *';
 const MiB = 1024 * 1024;
 const LEAKED_BYTES = 2 * MiB;
 /** The test copy of LayerduOrphanedLayers alerts above 1 MiB instead of 1 GiB. */
 const TEST_ORPHAN_THRESHOLD = MiB;
 const DOT = '/usr/bin/dot';
-
-describe('alert rules: promtool', () => {
-  before(function () {
-    assert.ok(existsSync(PROMTOOL), `${PROMTOOL} not found (apt-get install -y prometheus)`);
-  });
-
-  it('promtool check rules finds every rule valid', () => {
-    const r = spawnSync(PROMTOOL, ['check', 'rules', RULES], { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /SUCCESS: \d+ rules found/);
-  });
-
-  it('promtool test rules passes the unit tests of every rule', async () => {
-    const r = spawnSync(PROMTOOL, ['test', 'rules', RULE_TESTS], { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /SUCCESS/);
-    // every alert of the rule file has a test
-    const rules = parse(await readFile(RULES, 'utf8')) as { groups: Array<{ rules: Array<{ alert?: string }> }> };
-    const tests = parse(await readFile(RULE_TESTS, 'utf8')) as { tests: Array<{ alert_rule_test?: Array<{ alertname: string; exp_alerts?: unknown[] }> }> };
-    const fired = new Set(tests.tests.flatMap((t) => t.alert_rule_test ?? []).filter((t) => (t.exp_alerts ?? []).length > 0).map((t) => t.alertname));
-    const quiet = new Set(tests.tests.flatMap((t) => t.alert_rule_test ?? []).filter((t) => (t.exp_alerts ?? []).length === 0).map((t) => t.alertname));
-    for (const rule of rules.groups.flatMap((g) => g.rules)) {
-      if (!rule.alert) continue;
-      assert.ok(fired.has(rule.alert), `${rule.alert} has no test where it fires`);
-      assert.ok(quiet.has(rule.alert), `${rule.alert} has no test where it stays quiet`);
-    }
-  });
-});
 
 describe('Prometheus: dashboards and alerts against real agents', function () {
   this.timeout(300_000);
