@@ -11,7 +11,8 @@ import bcrypt from 'bcryptjs';
 import type { Report } from '../../agent/model/report.js';
 import { get, parseExposition, pick, startAgent, value, type AgentProcess } from '../support/agent-process.js';
 import { makeBaseImage, startDaemon, type Daemon } from '../support/dockerd.js';
-import { runReport } from '../support/oracles.js';
+import { mountOf } from '../support/fixture-host.js';
+import { duB1, runReport } from '../support/oracles.js';
 
 const CONTRACT_METRICS = [
   'layerdu_image_bytes',
@@ -89,7 +90,7 @@ describe('agent: /metrics against a real daemon', function () {
     const run = await runReport<Report>(['--format', 'json', '--docker-root', d.root, '--docker-host', d.host]);
     assert.equal(run.code, 0, run.stderr);
     const r = run.json!;
-    assert.ok(r.images.length >= 3 && r.containers.length === 2 && r.orphans.length === 1, 'fixture as built');
+    assert.ok(r.images.length === 3 && r.containers.length === 2 && r.orphans.length === 1, 'fixture as built: base, keep:1, gone:1; c-keep, c-gone; the leak');
 
     for (const i of r.images) {
       const image = i.tags[0] ?? '<none>';
@@ -116,7 +117,10 @@ describe('agent: /metrics against a real daemon', function () {
       assert.equal(value(s, 'layerdu_container_copied_up_bytes', { container_id: c.id, name: c.name }), c.copiedUp.disk);
     }
     const keep = r.containers.find((c) => c.id === keepContainer)!;
-    assert.ok(keep.copiedUp.disk >= 1048576, 'appending to /k copied the 1 MiB file up');
+    // Appending to /k copied the 1 MiB file up (/v, the volume's mountpoint, is new, not copied up).
+    const upper = join(d.root, 'overlay2', (await mountOf(d.root, keepContainer)).mountId, 'diff');
+    assert.equal(keep.copiedUp.apparent, 1048576 + 2, '/k and "x\\n"');
+    assert.equal(keep.copiedUp.disk, await duB1(join(upper, 'k')), 'copiedUp.disk vs du -sB1 of the copied-up /k');
     for (const o of r.orphans) assert.equal(value(s, 'layerdu_orphan_bytes', { id: o.id }), o.disk);
     assert.equal(r.orphans[0]!.path, leaked);
     for (const v of r.volumes) assert.equal(value(s, 'layerdu_volume_bytes', { name: v.name }), v.disk);
@@ -134,6 +138,7 @@ describe('agent: /metrics against a real daemon', function () {
     assert.equal(value(s, 'layerdu_docker_api_up'), 1);
     assert.equal(value(s, 'layerdu_scan_success'), 1);
     for (const c of r.scan.collectors) assert.equal(value(s, 'layerdu_collector_success', { collector: c.name }), 1, c.name);
+    // The agent's own scan, not the report's: how long it took is not known, only that it took time.
     assert.ok(value(s, 'layerdu_scan_duration_seconds') > 0);
     assert.ok(pick(s, 'process_resident_memory_bytes').length === 1, 'process metrics are served');
 
