@@ -63,6 +63,21 @@ describe('layerdu --report on a real overlay2 host', function () {
     return (await upRun).json;
   };
 
+  /**
+   * A fresh API-up report with `measure` (a du) taken before and after it, once the two agree: the
+   * daemon writes into its root now and then (BuildKit stores the sizes of its cache records in
+   * buildkit/*.db the first time /system/df asks for them, filling holes of those sparse files),
+   * and then there is no one figure to compare with. Three tries at most.
+   */
+  async function reportBetween<T>(measure: () => Promise<T>): Promise<{ rep: Report; measured: T }> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const before = await measure();
+      const rep = (await reportJson(['--docker-root', fx.root, '--docker-host', fx.host])).json;
+      if (JSON.stringify(await measure()) === JSON.stringify(before)) return { rep, measured: before };
+    }
+    throw new Error('the docker root kept changing during the report');
+  }
+
   before(async function () {
     fx = await getFixture();
   });
@@ -223,9 +238,11 @@ describe('layerdu --report on a real overlay2 host', function () {
 
     // build cache: BuildKit's 25-character snapshot directories are not orphans
     assert.equal(rep.buildCache.dirs, fx.buildCacheDirs.length, `buildCache.dirs vs ${fx.buildCacheDirs.join(' ')}`);
-    // BuildKit's own store and its snapshot directories, each walked whole.
-    const buildCacheDu = await duB1Each([path.join(fx.root, 'buildkit'), ...fx.buildCacheDirs.map((d) => path.join(fx.root, 'overlay2', d))]);
-    assert.equal(rep.buildCache.disk, buildCacheDu, 'buildCache.disk vs du -sB1 of buildkit/ and the snapshot directories');
+    // BuildKit's own store and its snapshot directories, each walked whole (BuildKit may write to
+    // its store after the shared report: a fresh one, between two du).
+    const buildCachePaths = [path.join(fx.root, 'buildkit'), ...fx.buildCacheDirs.map((d) => path.join(fx.root, 'overlay2', d))];
+    const fresh = await reportBetween(() => duB1Each(buildCachePaths));
+    assert.equal(fresh.rep.buildCache.disk, fresh.measured, 'buildCache.disk vs du -sB1 of buildkit/ and the snapshot directories');
     for (const o of rep.orphans) {
       assert.notEqual(o.id.length, 25, `BuildKit directory ${o.id} taken for an orphan`);
       assert.ok(!fx.buildKitDirs.includes(path.basename(o.path)), `${o.path} is BuildKit's`);
@@ -288,37 +305,29 @@ describe('layerdu --report on a real overlay2 host', function () {
   });
 
   it('every byte once: the categories add up to du -sB1 -x of the whole docker root', async function () {
-    // -x: a running container's merged/ and shm are other filesystems, which layerdu does not enter either.
-    const duRoot = async () => Number((await run('du', ['-sB1', '-x', fx.root])).split('\t')[0]);
-    // A fresh report between two du runs: the idle daemon could still write a file of its own
-    // meanwhile, and then there is no one figure to compare with; try again (three times at most).
-    let rep: Report | null = null;
-    let du = 0;
-    for (let attempt = 0; attempt < 3 && rep === null; attempt++) {
-      const before = await duRoot();
-      const r = (await reportJson(['--docker-root', fx.root, '--docker-host', fx.host])).json;
-      const after = await duRoot();
-      if (before === after) [rep, du] = [r, before];
-    }
-    assert.ok(rep, 'the docker root kept changing during the report');
-    const t = rep.totals.disk;
-    assert.equal(t.total, t.imageLayers + t.containerLayers + t.volumes + t.logs + t.buildCache + t.orphans + t.other);
-    assert.equal(t.total, du, `layerdu ${t.total} against du ${du} (off by ${t.total - du})`);
     // other: the root less what the categories walk (layer diffs, container layers, build cache and
     // orphan directories, buildkit/, volumes' _data, logs), each left out of one du.
-    const layerdb = await readLayerDb(fx.root);
     const overlay = (id: string) => path.join(fx.root, 'overlay2', id);
-    const mounts = await Promise.all(rep.containers.map((c) => mountOf(fx.root, c.id)));
+    const containers = Object.values(fx.containers).map((c) => c.id);
+    const mounts = await Promise.all(containers.map((id) => mountOf(fx.root, id)));
     const walked = [
-      ...[...layerdb.values()].map((l) => path.join(overlay(l.cacheId!), 'diff')),
+      ...[...fx.layerdb.values()].map((l) => path.join(overlay(l.cacheId!), 'diff')),
       ...mounts.flatMap((m) => [m.mountId, ...(m.initId ? [m.initId] : [])]).map((id) => path.join(overlay(id), 'diff')),
       ...fx.buildCacheDirs.map(overlay),
-      ...rep.orphans.map((o) => o.path),
+      fx.leaked.path,
       path.join(fx.root, 'buildkit'),
-      ...rep.volumes.map((v) => path.join(fx.root, 'volumes', v.name, '_data')),
-      ...(await Promise.all(rep.containers.map((c) => logFiles(fx.root, c.id)))).flat(),
+      fx.volume.mountpoint,
+      ...(await Promise.all(containers.map((id) => logFiles(fx.root, id)))).flat(),
     ];
-    assert.equal(t.other, await duB1Excluding(fx.root, walked), 'other vs du -sB1 -x of the root without what the categories walk');
+    // -x: a running container's merged/ and shm are other filesystems, which layerdu does not enter either.
+    const { rep, measured } = await reportBetween(async () => ({
+      root: Number((await run('du', ['-sB1', '-x', fx.root])).split('\t')[0]),
+      other: await duB1Excluding(fx.root, walked),
+    }));
+    const t = rep.totals.disk;
+    assert.equal(t.total, t.imageLayers + t.containerLayers + t.volumes + t.logs + t.buildCache + t.orphans + t.other);
+    assert.equal(t.total, measured.root, `layerdu ${t.total} against du ${measured.root} (off by ${t.total - measured.root})`);
+    assert.equal(t.other, measured.other, 'other vs du -sB1 -x of the root without what the categories walk');
   });
 });
 
