@@ -90,7 +90,11 @@ describe('agent: /metrics against a real daemon', function () {
     const run = await runReport<Report>(['--format', 'json', '--docker-root', d.root, '--docker-host', d.host]);
     assert.equal(run.code, 0, run.stderr);
     const r = run.json!;
-    assert.ok(r.images.length === 3 && r.containers.length === 2 && r.orphans.length === 1, 'fixture as built: base, keep:1, gone:1; c-keep, c-gone; the leak');
+    assert.deepEqual(
+      { images: r.images.length, containers: r.containers.length, orphans: r.orphans.length },
+      { images: 3, containers: 2, orphans: 1 },
+      'fixture as built: base, keep:1, gone:1; c-keep, c-gone; the leak',
+    );
 
     for (const i of r.images) {
       const image = i.tags[0] ?? '<none>';
