@@ -32,6 +32,8 @@ describe('layerdu --report with a hung Docker API', () => {
     const hung = await runReport<Report>(['--format', 'json', '--docker-root', f.root, '--docker-host', `unix://${sock}`, '--docker-timeout', '2']);
     const seconds = (performance.now() - start) / 1000;
     assert.equal(hung.code, 0, hung.stderr);
+    // How many connections the client opens for its requests (one each, or pooled) is dockerode's
+    // business: that it reached the socket at all is the point.
     assert.ok(held.length >= 1, 'the client did connect');
     assert.ok(seconds < 20, `took ${seconds} s`);
     assert.equal(hung.json!.apiUp, false);

@@ -2,7 +2,7 @@
 // and the Node walker (LAYERDU_WALKER=node, what a host without GNU find gets). Same report, and
 // the same index of every layer, path by path.
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { walkWithFind } from '../../collectors/walk/find-walk.js';
 import { KIND, type PathIndex } from '../../collectors/lib/path-index.js';
@@ -12,6 +12,22 @@ import { getFixture, type Fixture } from '../support/fixture-host.js';
 import { runReport } from '../support/oracles.js';
 
 const NO_API = 'unix:///nonexistent.sock';
+
+/** The inodes under `root` (none when it is missing) that are no directory and have more than one link. */
+async function linkedInodes(root: string): Promise<Set<number>> {
+  const out = new Set<number>();
+  const visit = async (p: string): Promise<void> => {
+    const st = await lstat(p);
+    if (st.isDirectory()) {
+      for (const n of await readdir(p)) await visit(path.join(p, n));
+    } else if (st.nlink > 1) {
+      out.add(st.ino);
+    }
+  };
+  const there = await lstat(root).then(() => true, (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? false : Promise.reject(e)));
+  if (there) await visit(root);
+  return out;
+}
 
 /**
  * An index as a map from path hash to what is there. Of the paths of one hardlinked inode, the
@@ -52,7 +68,8 @@ describe('the find walker and the Node walker agree', function () {
       return rest;
     };
     const [viaFind, viaNode] = await Promise.all([run({}), run({ LAYERDU_WALKER: 'node' })]);
-    assert.ok(viaFind.layers.length > 5 && viaFind.containers.length > 2, 'a fixture with layers and containers');
+    assert.equal(viaFind.layers.length, fx.layerdb.size, 'every layer of the fixture');
+    assert.equal(viaFind.containers.length, Object.keys(fx.containers).length, 'every container of the fixture');
     assert.deepEqual(viaFind, viaNode);
   });
 
@@ -61,6 +78,7 @@ describe('the find walker and the Node walker agree', function () {
     const dirs = (await readdir(base)).filter((d) => d !== 'l');
     const kinds = new Set<number>();
     let linked = 0;
+    let linkedOnDisk = 0;
     for (const d of dirs) {
       const root = path.join(base, d, 'diff');
       const viaFind = await walkWithFind(root, { index: true });
@@ -72,9 +90,12 @@ describe('the find walker and the Node walker agree', function () {
       assert.deepEqual(f.inodes, n.inodes, d);
       for (const k of viaFind.index!.kinds) kinds.add(k);
       linked += f.inodes.size;
+      linkedOnDisk += (await linkedInodes(root)).size;
     }
     // Files, directories, opaque directories, whiteouts, symlinks and hardlinked inodes were all compared.
     assert.deepEqual([...kinds].sort(), [KIND.file, KIND.dir, KIND.opaque, KIND.whiteout, KIND.other].sort());
+    // Every hardlinked inode of every layer (the fixture's hardlink image has one at least) was compared.
+    assert.equal(linked, linkedOnDisk, 'hardlinked inodes compared vs found by lstat');
     assert.ok(linked > 0, 'a hardlinked inode was compared');
   });
 });

@@ -1,5 +1,6 @@
-// The d_type probe: superblocks on hand-made buffers and on real ext4 images, and the readdir
-// fallback on a loop-mounted ext4 without the filetype feature.
+// The d_type probe: superblocks of real ext4 and XFS images (mkfs), and the readdir fallback on
+// the host's /tmp and on a loop-mounted ext4 without the filetype feature. parseSuperblock on
+// hand-made buffers is in test/unit/dtype.test.ts.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -21,49 +22,6 @@ function have(cmd: string): boolean {
 }
 
 const isRoot = process.getuid?.() === 0;
-
-function extBuffer(incompat: number): Buffer {
-  const b = Buffer.alloc(4096);
-  b.writeUInt16LE(0xef53, 1024 + 0x38);
-  b.writeUInt32LE(incompat, 1024 + 0x60);
-  return b;
-}
-
-function xfsBuffer(version: number, features2: number, incompat: number): Buffer {
-  const b = Buffer.alloc(4096);
-  b.write('XFSB', 0, 'latin1');
-  b.writeUInt16BE(version | 0x80 /* some other versionnum bits */, 100);
-  b.writeUInt32BE(features2, 200);
-  b.writeUInt32BE(incompat, 216);
-  return b;
-}
-
-describe('parseSuperblock', () => {
-  it('ext4 with filetype (incompat 0x2 among others) has d_type', () => {
-    // filetype | extents | 64bit | flex_bg, as mkfs.ext4 sets them
-    assert.deepEqual(parseSuperblock(extBuffer(0x2 | 0x40 | 0x80 | 0x200)), { fs: 'ext', dType: true });
-  });
-
-  it('ext4 without filetype lacks d_type', () => {
-    assert.deepEqual(parseSuperblock(extBuffer(0x40 | 0x80 | 0x200)), { fs: 'ext', dType: false });
-  });
-
-  it('XFS v5 with ftype has d_type; v5 without does not', () => {
-    assert.deepEqual(parseSuperblock(xfsBuffer(5, 0, 0x1)), { fs: 'xfs', dType: true });
-    assert.deepEqual(parseSuperblock(xfsBuffer(5, 0x200, 0)), { fs: 'xfs', dType: false }, 'v5 reads incompat, not features2');
-  });
-
-  it('XFS v4 reads ftype from sb_features2 (0x200)', () => {
-    assert.deepEqual(parseSuperblock(xfsBuffer(4, 0x8, 0)), { fs: 'xfs', dType: false });
-    assert.deepEqual(parseSuperblock(xfsBuffer(4, 0x8 | 0x200, 0)), { fs: 'xfs', dType: true });
-  });
-
-  it('anything else, and short buffers, are unknown', () => {
-    assert.deepEqual(parseSuperblock(Buffer.alloc(4096)), { fs: 'unknown', dType: null });
-    assert.deepEqual(parseSuperblock(Buffer.alloc(100)), { fs: 'unknown', dType: null });
-    assert.deepEqual(parseSuperblock(Buffer.from('XFSB')), { fs: 'unknown', dType: null });
-  });
-});
 
 describe('parseSuperblock on real ext4 images', function () {
   let dir = '';

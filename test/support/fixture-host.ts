@@ -109,6 +109,14 @@ export function layerDbDir(root: string, chainId: string): string {
   return path.join(root, 'image', 'overlay2', 'layerdb', 'sha256', chainId.replace(/^sha256:/, ''));
 }
 
+/** A container's writable and init layer ids, from `<root>/image/<driver>/layerdb/mounts/<id>`. */
+export async function mountOf(root: string, containerId: string, driver = 'overlay2'): Promise<{ mountId: string; initId: string | null }> {
+  const dir = path.join(root, 'image', driver, 'layerdb', 'mounts', containerId);
+  const mountId = await readText(path.join(dir, 'mount-id'));
+  if (!mountId) throw new Error(`${dir}/mount-id: missing`);
+  return { mountId, initId: await readText(path.join(dir, 'init-id')) };
+}
+
 /** The json-file logs of a container, rotated ones included. */
 export async function logFiles(root: string, containerId: string): Promise<string[]> {
   const dir = path.join(root, 'containers', containerId);

@@ -21,6 +21,29 @@ export async function duB1(p: string): Promise<number> {
   return n;
 }
 
+/** `du -sB1 -l PATH`: like duB1, but a hardlinked inode counts once for each of its names. */
+export async function duB1CountingLinks(p: string): Promise<number> {
+  const out = await run('du', ['-sB1', '-l', p]);
+  const n = Number(out.split(/\s/)[0]);
+  if (!Number.isInteger(n)) throw new Error(`du -sB1 -l ${p}: unexpected output ${JSON.stringify(out)}`);
+  return n;
+}
+
+/** `du -sB1 -x ROOT --exclude=P…`: the disk bytes of ROOT's own filesystem, without the subtrees P (absolute paths). */
+export async function duB1Excluding(root: string, excluded: string[]): Promise<number> {
+  const out = await run('du', ['-sB1', '-x', ...excluded.map((p) => `--exclude=${p}`), root]);
+  const n = Number(out.split(/\s/)[0]);
+  if (!Number.isInteger(n)) throw new Error(`du -sB1 -x ${root}: unexpected output ${JSON.stringify(out)}`);
+  return n;
+}
+
+/** The sum of duB1 of each path on its own (as layerdu walks each layer directory on its own). */
+export async function duB1Each(paths: string[]): Promise<number> {
+  let total = 0;
+  for (const p of paths) total += await duB1(p);
+  return total;
+}
+
 /** Sum of st_size of the given files (missing ones count 0). */
 export async function sumSizes(files: string[]): Promise<number> {
   let total = 0;
