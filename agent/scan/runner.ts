@@ -2,7 +2,7 @@
 // collector's name on every problem the run reports, and says whether it succeeded (it threw
 // nothing and reported nothing), for `layerdu_collector_success` and `_duration_seconds`.
 import type { Problem, ScanError } from '../../collectors/lib/facts.js';
-import { describeError } from '../../collectors/lib/read.js';
+import { describeError } from '../../collectors/lib/errors.js';
 import type { Collect } from '../../collectors/stores/store.js';
 import type { CollectorRun } from '../model/report.js';
 

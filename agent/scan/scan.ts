@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { readFilesystemUsage } from '../../collectors/host/filesystem.js';
 import type { HostPaths } from '../../collectors/host/paths.js';
 import type { ApiFacts, Bytes, DirFact, DriverFact } from '../../collectors/lib/facts.js';
-import { describeError } from '../../collectors/lib/read.js';
+import { describeError } from '../../collectors/lib/errors.js';
 import { readBuildCacheIds } from '../../collectors/sources/buildkit.js';
 import { readContainers } from '../../collectors/sources/containers.js';
 import { DEFAULT_API_TIMEOUT_MS, readDockerApi } from '../../collectors/sources/docker-api.js';

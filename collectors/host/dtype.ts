@@ -10,7 +10,7 @@
 //     one directory listing of the docker root tells, without writing anything.
 import { closeSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeError } from '../lib/read.js';
+import { describeError } from '../lib/errors.js';
 import { mountFor, parseMountinfo, type MountEntry } from './filesystem.js';
 import { procPath, sysPath, type HostPaths } from './paths.js';
 

@@ -3,7 +3,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { Bytes, ContainerFact, ContainerState, Problem } from '../lib/facts.js';
-import { describeError } from '../lib/read.js';
+import { describeError } from '../lib/errors.js';
 
 export interface ContainerConfig {
   id: string;

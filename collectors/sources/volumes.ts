@@ -2,7 +2,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { Problem, VolumeFact } from '../lib/facts.js';
-import { describeError } from '../lib/read.js';
+import { describeError } from '../lib/errors.js';
 import { walkTree } from '../walk/walk-tree.js';
 
 export async function readVolumes(volumesDir: string, problems: Problem[]): Promise<VolumeFact[]> {

@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import type { EntryKind, Problem, TreeSize } from '../lib/facts.js';
 import { PathIndexBuilder, type PathIndex } from '../lib/path-index.js';
-import { describeError } from '../lib/read.js';
+import { describeError } from '../lib/errors.js';
 
 export interface WalkOutcome {
   size: TreeSize;

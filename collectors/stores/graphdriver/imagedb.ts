@@ -3,7 +3,8 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { ImageFact, Problem } from '../../lib/facts.js';
-import { describeError, readTextOrNull } from '../../lib/read.js';
+import { describeError } from '../../lib/errors.js';
+import { readTextOrNull } from './read-text.js';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 

@@ -4,7 +4,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { probeDType } from '../../host/dtype.js';
 import type { ApiFacts, LayerFact, MountFact, Problem } from '../../lib/facts.js';
-import { describeError } from '../../lib/read.js';
+import { describeError } from '../../lib/errors.js';
 import { walkFlags } from '../../walk/semantics.js';
 import type { FoundStore, Inventory, Store, StoreContext, StoreDir } from '../store.js';
 import { classifyDirs } from './classify.js';

@@ -3,7 +3,8 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { LayerFact, MountFact, Problem } from '../../lib/facts.js';
-import { describeError, readTextOrNull } from '../../lib/read.js';
+import { describeError } from '../../lib/errors.js';
+import { readTextOrNull } from './read-text.js';
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 // overlay2 names layers by 64 hex characters; layers BuildKit made have 25-character ids; the
