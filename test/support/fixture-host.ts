@@ -198,14 +198,15 @@ async function container(d: Daemon, name: string, image: FixtureImage): Promise<
 }
 
 /** Waits until a file's size stops changing (the json-file logger is asynchronous). */
-async function settle(file: string): Promise<void> {
+export async function settle(file: string): Promise<void> {
   let last = -1;
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; i < 100; i++) {
     const size = await stat(file).then((s) => s.size, () => -1);
     if (size === last && size > 0) return;
     last = size;
     await new Promise((r) => setTimeout(r, 200));
   }
+  throw new Error(`${file} did not settle`);
 }
 
 /** Waits until the rotated logs are all compressed and none changes any more (gzip runs async). */

@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeBaseImage, run, startDaemon, type Daemon } from './dockerd.js';
-import { buildClassic, buildKit, inspectImage, readLayerDb, type FixtureImage } from './fixture-host.js';
+import { buildClassic, buildKit, inspectImage, readLayerDb, settle, type FixtureImage } from './fixture-host.js';
 import { FIXTURE_DIR, GOLDEN, TAR_CREATE, type Recording } from './golden-root.js';
 import { containersWithSize, systemDf } from './oracles.js';
 
@@ -32,17 +32,6 @@ const EXCLUDED: Record<string, string> = {
   exec: 'the exec root (/var/run/docker on a real host): runtime state',
   containerd: "the containerd that dockerd started: its own runtime root, not Docker's store",
 };
-
-async function settle(file: string): Promise<void> {
-  let last = -1;
-  for (let i = 0; i < 100; i++) {
-    const size = await stat(file).then((s) => s.size, () => -1);
-    if (size === last && size > 0) return;
-    last = size;
-    await sleep(200);
-  }
-  throw new Error(`${file} did not settle`);
-}
 
 async function cid(d: Daemon, name: string): Promise<string> {
   return (await d.docker(['inspect', '--format', '{{.Id}}', name])).trim();
