@@ -49,6 +49,12 @@ export interface StartOptions {
   startTimeoutMs?: number;
   /** Extra dockerd arguments (e.g. ['--storage-driver', 'vfs']). */
   extraArgs?: string[];
+  /** The dockerd executable. Default: `dockerd` on PATH (the system's docker.io). */
+  dockerd?: string;
+  /** Environment for dockerd (merged over process.env; undefined removes a variable). */
+  env?: Record<string, string | undefined>;
+  /** Runs after stop() has cleared dockerd's leftovers, even when that failed (e.g. stops the containerd it used). */
+  afterStop?: () => Promise<void>;
 }
 
 const live = new Set<Daemon>();
@@ -109,8 +115,8 @@ function request(socket: string, apiPath: string, method = 'GET', timeoutMs = 12
 }
 
 export async function startDaemon(opts: StartOptions = {}): Promise<Daemon> {
-  const dockerd = findExecutable('dockerd');
-  if (!dockerd) throw new Error('dockerd not found (apt-get install -y docker.io)');
+  const dockerd = opts.dockerd ?? findExecutable('dockerd');
+  if (!dockerd || !existsSync(dockerd)) throw new Error(`${dockerd ?? 'dockerd'} not found (apt-get install -y docker.io)`);
   if (!existsSync(DOCKER_CLI)) throw new Error(`${DOCKER_CLI} not found (apt-get install -y docker.io)`);
 
   const created = opts.dataRoot === undefined;
@@ -138,6 +144,10 @@ export async function startDaemon(opts: StartOptions = {}): Promise<Daemon> {
   }
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.DOCKER_HOST;
+  for (const [k, v] of Object.entries(opts.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
   const proc: ChildProcess = spawn(dockerd, args, { stdio: ['ignore', logFd, logFd], env });
   closeSync(logFd);
   let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
@@ -213,7 +223,11 @@ export async function startDaemon(opts: StartOptions = {}): Promise<Daemon> {
           }
           await clearLeftovers(root, created);
         } finally {
-          live.delete(daemon);
+          try {
+            await opts.afterStop?.();
+          } finally {
+            live.delete(daemon);
+          }
         }
       })();
       return stopping;
