@@ -1,6 +1,7 @@
 // The recorded docker root of the golden test: where it lives, what the recording script put in
 // it, and the tar flags that keep what overlay2 needs. Shared by record-root.ts (which makes it, by
-// hand) and test/integration/golden.test.ts (which scans it); nothing here starts a daemon.
+// hand) and golden-run.ts (which extracts and scans it for test/integration/golden*.test.ts);
+// nothing here starts a daemon.
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
