@@ -1,6 +1,6 @@
 // The report: the one result that `--report` (text, json, prom) and `/metrics` render.
 // Field names are fixed by ../shared/contract.md; extensions are marked as such.
-import type { Bytes, FilesystemUsage, ScanError } from '../../collectors/lib/facts.js';
+import type { Bytes, FilesystemUsage, OrphanKind, ScanError, StoreFact } from '../../collectors/lib/facts.js';
 
 export interface SharedUnique {
   total: number;
@@ -10,6 +10,8 @@ export interface SharedUnique {
 
 export interface DriverReport {
   name: string;
+  /** The image store Docker uses: `graphdriver` or `containerd` (`none` when no store was found). */
+  store: string;
   backingFs: string | null;
   dType: boolean | null;
   vfsFallback: boolean;
@@ -23,14 +25,19 @@ export interface ImageReport {
   layers: string[]; // chain IDs, bottom first
   disk: SharedUnique;
   apparent: SharedUnique;
+  /** The content blobs' part of the totals (containerd store; 0 on graphdriver). */
+  content: Bytes;
   wasted: Bytes;
   containers: number;
 }
 
+/** graphdriver: `diffId` and `cacheId`; containerd: `snapshotId` and `namespace`. */
 export interface LayerReport {
   chainId: string;
-  diffId: string;
-  cacheId: string | null;
+  diffId?: string;
+  cacheId?: string | null;
+  snapshotId?: string;
+  namespace?: string;
   disk: number;
   apparent: number;
   images: string[];
@@ -58,8 +65,17 @@ export interface VolumeReport {
   containers: string[];
 }
 
+export interface ContentReport {
+  digest: string;
+  mediaType: string | null;
+  disk: number;
+  apparent: number;
+  images: string[];
+}
+
 export interface OrphanReport {
   id: string;
+  kind: OrphanKind;
   path: string;
   disk: number;
   apparent: number;
@@ -74,6 +90,8 @@ export interface BuildCacheReport {
 
 export interface DiskTotals {
   imageLayers: number;
+  /** The content blobs images hold (containerd store). */
+  imageContent: number;
   containerLayers: number;
   volumes: number;
   logs: number;
@@ -116,10 +134,13 @@ export interface Report {
   dockerRoot: string;
   apiUp: boolean;
   driver: DriverReport;
+  /** Every image store found on the host, the one Docker no longer uses included. */
+  stores: StoreFact[];
   /** Extension: the filesystem holding the docker root. */
   filesystem: FilesystemUsage | null;
   images: ImageReport[];
   layers: LayerReport[];
+  content: ContentReport[];
   containers: ContainerReport[];
   volumes: VolumeReport[];
   orphans: OrphanReport[];

@@ -1,8 +1,8 @@
 // Everything one scan learned, as plain data: the input of buildReport(). Nothing here names a
 // store's layout: directories are measured and classified by their store before they get here.
 import type {
-  ApiFacts, Bytes, ContainerFact, DirFact, DriverFact, FilesystemUsage, ImageFact, LayerFact, LayerIndex, MountFact,
-  ScanError, VolumeFact,
+  ApiFacts, BlobFact, Bytes, ContainerFact, DirFact, DriverFact, FilesystemUsage, ImageFact, LayerFact, LayerIndex, MountFact,
+  ScanError, StoreFact, VolumeFact,
 } from '../../collectors/lib/facts.js';
 import type { ScanMeta } from './report.js';
 
@@ -12,9 +12,13 @@ export interface ScanFacts {
   dockerRoot: string;
   /** The driver block, its store's verdict (with `vfsDuplicateBytes` on vfs). */
   driver: DriverFact;
+  /** Every image store found (absent: none listed). */
+  stores?: StoreFact[];
   filesystem: FilesystemUsage | null;
   images: ImageFact[];
   layers: LayerFact[];
+  /** Content blobs the stores keep (containerd); their bytes are in `dirs`, by digest. */
+  blobs?: BlobFact[];
   mounts: MountFact[];
   containers: ContainerFact[];
   volumes: VolumeFact[];

@@ -1,7 +1,8 @@
-// The rest of the docker root, each byte once: everything the store walks, volumes and logs do
-// not cover. BuildKit's own store is build cache; the remainder (metadata, the driver's
-// bookkeeping, networks) is "other", so that the total is the whole root, and so is the rest of
-// every store root outside it.
+// The rest of the roots, each byte once: everything the store walks, volumes and logs do not
+// cover. BuildKit's own store is build cache; the remainder (metadata, the driver's bookkeeping,
+// networks) is "other", so that the total is the whole docker root plus every store root outside
+// it. Each store's share of "other" (its metadata) is walked apart, so a store's own bytes can be
+// told: what removing it would free.
 import { isAbsolute, join, relative } from 'node:path';
 import type { Problem, TreeSize } from '../../collectors/lib/facts.js';
 import { walkTree } from '../../collectors/walk/walk-tree.js';
@@ -11,31 +12,55 @@ const under = (path: string, root: string) => {
   return r === '' || !(r === '..' || r.startsWith('../') || isAbsolute(r));
 };
 
-/** The trees to walk: the docker root, and each store root outside it and outside each other. */
-export function treesToWalk(root: string, storeRoots: string[]): string[] {
-  const trees = [root];
-  for (const r of [...new Set(storeRoots)].sort((a, b) => a.length - b.length)) if (!trees.some((t) => under(r, t))) trees.push(r);
-  return trees;
+/**
+ * Which trees each store walks for its rest: its roots, less any under a root already taken (by
+ * it or by a store before it), so that no tree is walked twice.
+ */
+export function storeTrees(storeRoots: string[][]): string[][] {
+  const taken: string[] = [];
+  return storeRoots.map((roots) => {
+    const mine: string[] = [];
+    for (const r of [...new Set(roots)].sort((a, b) => a.length - b.length)) {
+      if (taken.some((t) => under(r, t))) continue;
+      taken.push(r);
+      mine.push(r);
+    }
+    return mine;
+  });
 }
 
-export async function walkRestOfRoot(
-  root: string,
-  storeRoots: string[],
-  skip: string[],
-  problems: Problem[],
-): Promise<{ buildkitStore: TreeSize; other: TreeSize }> {
+const EMPTY = (): TreeSize => ({ disk: 0, apparent: 0, entries: 0 });
+
+function add(into: TreeSize, t: TreeSize): void {
+  into.disk += t.disk;
+  into.apparent += t.apparent;
+  into.entries += t.entries;
+}
+
+export interface RestOfRoots {
+  buildkitStore: TreeSize;
+  /** Everything no other figure holds, the stores' shares included. */
+  other: TreeSize;
+  /** Each store's share of `other`, in the order of the stores given. */
+  stores: TreeSize[];
+}
+
+export async function walkRestOfRoots(root: string, storeRoots: string[][], skip: string[], problems: Problem[]): Promise<RestOfRoots> {
   const buildkit = join(root, 'buildkit');
+  const trees = storeTrees(storeRoots);
   // A root without BuildKit's directory is normal (it appears with the first BuildKit build).
   const storeProblems: Problem[] = [];
   const store = walkTree(buildkit, { problems: storeProblems });
-  const rests = treesToWalk(root, storeRoots).map((r) => walkTree(r, { problems, skip: [...skip, buildkit] }));
+  const rest = walkTree(root, { problems, skip: [...skip, buildkit, ...trees.flat().filter((t) => under(t, root))] });
+  const perStore = trees.map(async (mine) => {
+    const sum = EMPTY();
+    for (const t of await Promise.all(mine.map((r) => walkTree(r, { problems, skip })))) add(sum, t.size);
+    return sum;
+  });
   const s = await store;
-  const other = { disk: 0, apparent: 0, entries: 0 };
-  for (const r of await Promise.all(rests)) {
-    other.disk += r.size.disk;
-    other.apparent += r.size.apparent;
-    other.entries += r.size.entries;
-  }
   if (s.size.entries > 0) problems.push(...storeProblems);
-  return { buildkitStore: s.size, other };
+  const stores = await Promise.all(perStore);
+  const other = { ...(await rest).size };
+  for (const t of stores) add(other, t);
+  return { buildkitStore: s.size, other, stores };
 }

@@ -5,7 +5,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { readFilesystemUsage } from '../../collectors/host/filesystem.js';
 import type { HostPaths } from '../../collectors/host/paths.js';
-import type { ApiFacts, Bytes, DirFact, DriverFact } from '../../collectors/lib/facts.js';
+import type { ApiFacts, Bytes, DirFact, DriverFact, StoreFact } from '../../collectors/lib/facts.js';
 import { describeError } from '../../collectors/lib/errors.js';
 import { readBuildCacheIds } from '../../collectors/sources/buildkit.js';
 import { readContainers } from '../../collectors/sources/containers.js';
@@ -18,7 +18,7 @@ import { buildReport } from '../model/build-report.js';
 import type { Report } from '../model/report.js';
 import type { ScanFacts } from '../model/scan-facts.js';
 import { CollectorRunner } from './runner.js';
-import { walkRestOfRoot } from './rest-of-root.js';
+import { walkRestOfRoots, type RestOfRoots } from './rest-of-root.js';
 import { workOutWaste } from './waste-steps.js';
 import { walkDirs, type LayerCache } from './walk-dirs.js';
 
@@ -66,12 +66,23 @@ function joinInventories(all: Inventory[]): Inventory {
     mounts: all.flatMap((i) => i.mounts),
     dirs: all.flatMap((i) => i.dirs),
     roots: all.flatMap((i) => i.roots),
+    blobs: all.flatMap((i) => i.blobs ?? []),
   };
+}
+
+/** Each store with its bytes: its directories and its share of the rest of the roots. */
+function storeFacts(stores: FoundStore[], inventories: Inventory[], dirs: ReadonlyMap<string, DirFact>, rest: RestOfRoots): StoreFact[] {
+  return stores.map((s, i) => {
+    let disk = rest.stores[i]?.disk ?? 0;
+    for (const d of inventories[i]!.dirs) disk += dirs.get(d.id)?.bytes.disk ?? 0;
+    return { store: s.store, driver: s.driver ?? 'unknown', root: s.root, ...(s.namespace ? { namespace: s.namespace } : {}), active: s.active, disk };
+  });
 }
 
 function noStoreVerdict(root: string): DriverFact {
   return {
     name: 'unknown',
+    store: 'none',
     backingFs: null,
     dType: null,
     vfsFallback: false,
@@ -140,8 +151,8 @@ export async function scan(opts: ScanOptions): Promise<Report> {
         ...volumes.map((v) => join(root, 'volumes', v.name, '_data')),
         ...containers.flatMap((c) => c.logPaths),
       ];
-      return walkRestOfRoot(root, inventory.roots, skip, p);
-    }, { buildkitStore: { disk: 0, apparent: 0, entries: 0 }, other: { disk: 0, apparent: 0, entries: 0 } }),
+      return walkRestOfRoots(root, inventories.map((i) => i.roots), skip, p);
+    }, { buildkitStore: { disk: 0, apparent: 0, entries: 0 }, other: { disk: 0, apparent: 0, entries: 0 }, stores: [] } as RestOfRoots),
   );
   api();
   const [walked, rest, filesystem, containers, volumes] = await Promise.all([walks, restWalk, filesystemRead, containersRead, volumesRead]);
@@ -154,9 +165,11 @@ export async function scan(opts: ScanOptions): Promise<Report> {
   const facts: ScanFacts = {
     dockerRoot: root,
     driver: stores[at]?.verdict(apiFacts, inventories[at]!, walked.dirs) ?? noStoreVerdict(root),
+    stores: storeFacts(stores, inventories, walked.dirs, rest),
     filesystem,
     images: inventory.images,
     layers: inventory.layers,
+    blobs: inventory.blobs,
     mounts: inventory.mounts,
     containers,
     volumes,

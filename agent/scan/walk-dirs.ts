@@ -2,7 +2,7 @@
 // layers never change, so the agent keeps their walks between scans (the layer cache).
 import type { Bytes, DirFact, LayerIndex, Problem } from '../../collectors/lib/facts.js';
 import type { StoreDir } from '../../collectors/stores/store.js';
-import { walkTree } from '../../collectors/walk/walk-tree.js';
+import { measureFile, walkTree } from '../../collectors/walk/walk-tree.js';
 
 export interface CachedWalk {
   bytes: Bytes;
@@ -32,11 +32,16 @@ export async function walkDirs(
 ): Promise<WalkedDirs> {
   const out: WalkedDirs = { dirs: new Map(), indexes: new Map(), layersWalked: 0, layersReused: 0 };
   const liveKeys = new Set<string>();
+  const fact = (d: StoreDir, bytes: Bytes): DirFact => ({ id: d.id, role: d.role, path: d.path, bytes, ...(d.kind ? { kind: d.kind } : {}) });
   async function measure(d: StoreDir): Promise<void> {
+    if (d.file) {
+      out.dirs.set(d.id, fact(d, await measureFile(d.path, problems)));
+      return;
+    }
     const hit = d.cacheKey ? cache?.get(d.cacheKey) : undefined;
     if (d.cacheKey) liveKeys.add(d.cacheKey);
     if (hit) {
-      out.dirs.set(d.id, { id: d.id, role: d.role, path: d.path, bytes: hit.bytes });
+      out.dirs.set(d.id, fact(d, hit.bytes));
       if (hit.index) out.indexes.set(d.id, hit.index);
       out.layersReused += 1;
       return;
@@ -45,7 +50,7 @@ export async function walkDirs(
     const walked = await walkTree(d.path, { problems: walkProblems, index: d.index, opaque: d.opaque });
     problems.push(...walkProblems);
     const bytes = { disk: walked.size.disk, apparent: walked.size.apparent };
-    out.dirs.set(d.id, { id: d.id, role: d.role, path: d.path, bytes });
+    out.dirs.set(d.id, fact(d, bytes));
     if (walked.index) out.indexes.set(d.id, walked.index);
     if (d.cacheKey) {
       out.layersWalked += 1;

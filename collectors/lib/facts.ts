@@ -43,6 +43,18 @@ export interface ImageFact {
   tags: string[]; // "repo:tag"
   digests: string[]; // "repo@sha256:…"
   created: string | null;
+  /**
+   * The layers it holds, bottom first, where they are not just the chain ids of its diff ids
+   * (containerd: the top snapshot's parent chain, `-init` snapshots of classic builds included).
+   */
+  layerKeys?: string[];
+  /** The content blobs it holds (manifest, config, layers), by digest: stores that keep them. */
+  blobs?: string[];
+  /**
+   * How Docker's own `Size` counts its layers: apparent bytes (graphdriver), or disk usage
+   * (containerd's snapshot usage, beside the blobs' apparent sizes).
+   */
+  sizeBasis?: 'apparent' | 'disk';
 }
 
 export interface LayerFact {
@@ -58,6 +70,26 @@ export interface LayerFact {
    * layerdb's `tar-split.json.gz`, which holds a tar header for every entry).
    */
   tarSplitBytes?: number;
+  /** containerd store: the snapshot's own id (its `snapshots/<id>` directory) and namespace. */
+  snapshotId?: string;
+  namespace?: string;
+}
+
+/** A content blob an image or BuildKit holds (containerd store); its bytes are its dir fact's. */
+export interface BlobFact {
+  digest: string;
+  mediaType: string | null;
+}
+
+/** One image store found on the host (../shared/contract.md, "Stores"). */
+export interface StoreFact {
+  store: string;
+  driver: string;
+  root: string;
+  namespace?: string;
+  active: boolean;
+  /** Every byte under the store's roots. */
+  disk: number;
 }
 
 /** A container's own layers: the writable one and its `-init`, by directory id. */
@@ -88,7 +120,10 @@ export interface VolumeFact {
   bytes: Bytes;
 }
 
-export type DriverDirRole = 'image-layer' | 'container-layer' | 'container-init' | 'build-cache' | 'orphan';
+export type DriverDirRole = 'image-layer' | 'image-content' | 'container-layer' | 'container-init' | 'build-cache' | 'orphan';
+
+/** What an orphan is (../shared/contract.md): a graphdriver directory, a snapshot, a blob, a download. */
+export type OrphanKind = 'layer-dir' | 'snapshot' | 'blob' | 'ingest';
 
 /** One directory of a store, what it is, and what its walk measured. */
 export interface DirFact {
@@ -97,6 +132,8 @@ export interface DirFact {
   /** The tree that was measured: a layer's content (overlay2 `diff/`), or the whole directory. */
   path: string;
   bytes: Bytes;
+  /** Orphans only: what it is. */
+  kind?: OrphanKind;
 }
 
 /** The filesystem that holds the docker root. */
@@ -110,6 +147,8 @@ export interface FilesystemUsage {
 }
 
 export interface DriverFact {
+  /** The image store: `graphdriver` or `containerd`. */
+  store: string;
   name: string; // overlay2, vfs, …
   backingFs: string | null;
   dType: boolean | null;

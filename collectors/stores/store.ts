@@ -2,7 +2,7 @@
 // host, says which of its directories is which image layer, container layer, build cache or leak,
 // how each is walked, and what its driver verdict is. The scan only walks and adds up.
 import type { HostPaths } from '../host/paths.js';
-import type { ApiFacts, DirFact, DriverDirRole, DriverFact, ImageFact, LayerFact, MountFact, Problem } from '../lib/facts.js';
+import type { ApiFacts, BlobFact, DirFact, DriverDirRole, DriverFact, ImageFact, LayerFact, MountFact, OrphanKind, Problem } from '../lib/facts.js';
 import type { WalkFlags } from '../walk/semantics.js';
 
 /**
@@ -31,6 +31,10 @@ export interface StoreDir extends WalkFlags {
   weight: number;
   /** Image layers never change: their walk is kept under this key between scans. */
   cacheKey: string | null;
+  /** Orphans only: what it is. */
+  kind?: OrphanKind;
+  /** A single file (a content blob): measured by its own lstat, not walked. */
+  file?: boolean;
 }
 
 export interface Inventory {
@@ -38,6 +42,8 @@ export interface Inventory {
   layers: LayerFact[];
   mounts: MountFact[];
   dirs: StoreDir[];
+  /** Content blobs (containerd); each is also a StoreDir whose id is its digest. */
+  blobs?: BlobFact[];
   /**
    * The directories the store owns. What in them its dirs leave out (metadata, bookkeeping) is
    * "other"; a root outside the docker root (containerd's) is walked for it as well.
@@ -54,6 +60,8 @@ export interface FoundStore {
   readonly root: string;
   /** Whether Docker uses it now: a host that switched store keeps the old one on disk. */
   readonly active: boolean;
+  /** The containerd namespace measured, when one was asked for. */
+  readonly namespace?: string;
   inventory(ctx: StoreContext): Promise<Inventory>;
   /** The driver block, once the walks are done and the API has answered or not. */
   verdict(api: ApiFacts | null, inventory: Inventory, dirs: ReadonlyMap<string, DirFact>): DriverFact;

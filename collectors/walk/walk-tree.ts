@@ -2,11 +2,11 @@
 // once. Without it, or with LAYERDU_WALKER=node, the Node walker in walker processes
 // (walk-pool.ts). Both give the same sums and the same index (test/integration/walk.test.ts on staged
 // trees, test/e2e/walkers.test.ts on a real daemon's layers).
-import { lstatSync, readdirSync } from 'node:fs';
+import { lstatSync, promises as fsp, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Problem } from '../lib/facts.js';
 import { findInto, gnuFindAvailable, walkWithFind } from './find-walk.js';
-import { TreeTally, type WalkOutcome } from './tally.js';
+import { TreeTally, walkErrorMessage, type WalkOutcome } from './tally.js';
 import { walkerCount, walkInPool, warmWalkers } from './walk-pool.js';
 import { entryStat, walkYieldingInto, type WalkOptions } from './node-walk.js';
 
@@ -101,4 +101,15 @@ export async function walkTree(root: string, opts: WalkOptions & { problems: Pro
   }
   opts.problems.push(...outcome.problems);
   return { size: outcome.size, index: outcome.index };
+}
+
+/** One file on both bases (a content blob): no walk, one lstat; a problem makes it 0. */
+export async function measureFile(path: string, problems: Problem[]): Promise<{ disk: number; apparent: number }> {
+  try {
+    const st = await fsp.lstat(path);
+    return { disk: st.blocks * 512, apparent: st.isDirectory() ? 0 : st.size };
+  } catch (e) {
+    problems.push({ path, message: walkErrorMessage(e) });
+    return { disk: 0, apparent: 0 };
+  }
 }

@@ -15,11 +15,12 @@ export const NASTY_TAG = 'evil"repo\\x:1\n2';
 
 // nginx and app share L1 (the base, 80 MiB) and L2 (10 MiB); app adds L3; lonely is L4 alone.
 export function report(): Report {
-  const zero = { imageLayers: 0, containerLayers: 0, volumes: 0, logs: 0, buildCache: 0, orphans: 0, other: 0, total: 0 };
+  const zero = { imageLayers: 0, imageContent: 0, containerLayers: 0, volumes: 0, logs: 0, buildCache: 0, orphans: 0, other: 0, total: 0 };
   return {
     dockerRoot: '/var/lib/docker',
     apiUp: true,
-    driver: { name: 'overlay2', backingFs: 'ext4', dType: true, vfsFallback: false, reason: '' },
+    driver: { name: 'overlay2', store: 'graphdriver', backingFs: 'ext4', dType: true, vfsFallback: false, reason: '' },
+    stores: [],
     filesystem: null,
     images: [
       {
@@ -28,6 +29,7 @@ export function report(): Report {
         layers: [L1, L2],
         disk: { total: 90 * MiB, shared: 90 * MiB, unique: 0 },
         apparent: { total: 90 * MiB, shared: 90 * MiB, unique: 0 },
+        content: { disk: 0, apparent: 0 },
         wasted: { disk: 0, apparent: 0 },
         containers: 1,
       },
@@ -37,6 +39,7 @@ export function report(): Report {
         layers: [L1, L2, L3],
         disk: { total: 390 * MiB, shared: 90 * MiB, unique: 300 * MiB },
         apparent: { total: 380 * MiB, shared: 90 * MiB, unique: 290 * MiB },
+        content: { disk: 0, apparent: 0 },
         wasted: { disk: 3 * MiB, apparent: 3 * MiB },
         containers: 0,
       },
@@ -46,10 +49,12 @@ export function report(): Report {
         layers: [L4],
         disk: { total: 1536, shared: 0, unique: 1536 },
         apparent: { total: 1000, shared: 0, unique: 1000 },
+        content: { disk: 0, apparent: 0 },
         wasted: { disk: 0, apparent: 0 },
         containers: 0,
       },
     ],
+    content: [],
     layers: [
       { chainId: L1, diffId: 'sha256:d1', cacheId: 'c1', disk: 80 * MiB, apparent: 80 * MiB, images: [NGINX, APP], containers: [WEB] },
       { chainId: L2, diffId: 'sha256:d2', cacheId: 'c2', disk: 10 * MiB, apparent: 10 * MiB, images: [NGINX, APP], containers: [WEB] },

@@ -73,7 +73,7 @@ function facts(api: ApiFacts | null = null): ScanFacts {
   );
   return {
     dockerRoot: '/var/lib/docker',
-    driver: { name: 'overlay2', backingFs: 'extfs', dType: true, vfsFallback: false, reason: '' },
+    driver: { name: 'overlay2', store: 'graphdriver', backingFs: 'extfs', dType: true, vfsFallback: false, reason: '' },
     images: [
       { id: IMG_B, parent: null, diffIds: [S1, S2, B3], tags: ['b:1'], digests: [], created: null },
       { id: IMG_A, parent: null, diffIds: [S1, S2, A3], tags: ['a:1'], digests: [], created: null },
@@ -200,7 +200,7 @@ describe('buildReport', () => {
       dirs: 1,
     });
     assert.deepEqual(r.orphans, [
-      { id: ORPHAN, path: `${BASE}/${ORPHAN}`, disk: BYTES[ORPHAN]!.disk, apparent: BYTES[ORPHAN]!.apparent },
+      { id: ORPHAN, kind: 'layer-dir', path: `${BASE}/${ORPHAN}`, disk: BYTES[ORPHAN]!.disk, apparent: BYTES[ORPHAN]!.apparent },
     ]);
   });
 
@@ -210,6 +210,7 @@ describe('buildReport', () => {
       const b = (id: string) => BYTES[id]![basis];
       assert.deepEqual(t, {
         imageLayers: b(CACHE1) + b(CACHE2) + b(CACHEA) + b(CACHEB),
+        imageContent: 0,
         containerLayers: b(MOUNT) + b(INIT),
         volumes: VOLUME[basis] + (basis === 'disk' ? B : 0),
         logs: LOGS[basis],

@@ -5,7 +5,7 @@ import type { Report } from '../../agent/model/report.js';
 
 const IMG = `sha256:${'a'.repeat(64)}`;
 const GONE = `sha256:${'b'.repeat(64)}`;
-const zeroTotals = { imageLayers: 0, containerLayers: 0, volumes: 0, logs: 0, buildCache: 0, orphans: 0, other: 0, total: 0 };
+const zeroTotals = { imageLayers: 0, imageContent: 0, containerLayers: 0, volumes: 0, logs: 0, buildCache: 0, orphans: 0, other: 0, total: 0 };
 
 function report(over: Partial<Report> = {}): Report {
   const image = (id: string, tag: string) => ({
@@ -14,13 +14,16 @@ function report(over: Partial<Report> = {}): Report {
     layers: [],
     disk: { total: 10, shared: 4, unique: 6 },
     apparent: { total: 8, shared: 3, unique: 5 },
+    content: { disk: 0, apparent: 0 },
     wasted: { disk: 1, apparent: 1 },
     containers: 0,
   });
   return {
     dockerRoot: '/var/lib/docker',
     apiUp: true,
-    driver: { name: 'overlay2', backingFs: 'ext4', dType: true, vfsFallback: false, reason: '' },
+    driver: { name: 'overlay2', store: 'graphdriver', backingFs: 'ext4', dType: true, vfsFallback: false, reason: '' },
+    stores: [],
+    content: [],
     filesystem: null,
     images: [image(IMG, 'keep:1'), image(GONE, 'gone:1')],
     layers: [],
@@ -61,7 +64,7 @@ describe('ReportMetrics', () => {
 
   it('leaves layerdu_dtype_supported out when d_type is unknown', async () => {
     const m = new ReportMetrics(new Registry());
-    m.update(report({ driver: { name: 'zfs', backingFs: null, dType: null, vfsFallback: false, reason: 'not measured' } }));
+    m.update(report({ driver: { name: 'zfs', store: 'graphdriver', backingFs: null, dType: null, vfsFallback: false, reason: 'not measured' } }));
     assert.doesNotMatch(await text(m), /^layerdu_dtype_supported /m);
     assert.match(await text(m), /^layerdu_storage_driver_info\{driver="zfs",backing_fs="",docker_root="\/var\/lib\/docker"\} 1$/m);
     m.update(report());

@@ -14,6 +14,7 @@ const ORPHAN_PATH = `/var/lib/docker/overlay2/${'d'.repeat(64)}`;
 function report(): Report {
   const disk = {
     imageLayers: 500 * MiB,
+    imageContent: 0,
     containerLayers: 4 * MiB,
     volumes: 1.5 * GiB,
     logs: 10 * MiB,
@@ -25,7 +26,8 @@ function report(): Report {
   return {
     dockerRoot: '/var/lib/docker',
     apiUp: true,
-    driver: { name: 'overlay2', backingFs: 'xfs', dType: true, vfsFallback: false, reason: 'overlay2 on xfs with d_type' },
+    driver: { name: 'overlay2', store: 'graphdriver', backingFs: 'xfs', dType: true, vfsFallback: false, reason: 'overlay2 on xfs with d_type' },
+    stores: [],
     filesystem: null,
     images: [
       {
@@ -34,6 +36,7 @@ function report(): Report {
         layers: ['sha256:l1', 'sha256:l2'],
         disk: { total: 200 * MiB, shared: 80 * MiB, unique: 120 * MiB },
         apparent: { total: 190 * MiB, shared: 76 * MiB, unique: 114 * MiB },
+        content: { disk: 0, apparent: 0 },
         wasted: { disk: 3 * MiB, apparent: 3 * MiB },
         containers: 1,
       },
@@ -43,10 +46,12 @@ function report(): Report {
         layers: ['sha256:l1', 'sha256:l3'],
         disk: { total: 380 * MiB, shared: 80 * MiB, unique: 300 * MiB },
         apparent: { total: 370 * MiB, shared: 76 * MiB, unique: 294 * MiB },
+        content: { disk: 0, apparent: 0 },
         wasted: { disk: 0, apparent: 0 },
         containers: 0,
       },
     ],
+    content: [],
     layers: [
       { chainId: 'sha256:l1', diffId: 'sha256:d1', cacheId: 'c1', disk: 80 * MiB, apparent: 76 * MiB, images: [NGINX, BUILT], containers: [WEB] },
       { chainId: 'sha256:l2', diffId: 'sha256:d2', cacheId: 'c2', disk: 120 * MiB, apparent: 114 * MiB, images: [NGINX], containers: [WEB] },
@@ -66,12 +71,13 @@ function report(): Report {
       },
     ],
     volumes: [{ name: 'pgdata', disk: 1.5 * GiB, apparent: 1.4 * GiB, containers: [WEB] }],
-    orphans: [{ id: 'd'.repeat(64), path: ORPHAN_PATH, disk: 64 * MiB, apparent: 60 * MiB }],
+    orphans: [{ id: 'd'.repeat(64), kind: 'layer-dir', path: ORPHAN_PATH, disk: 64 * MiB, apparent: 60 * MiB }],
     buildCache: { disk: 2 * GiB, apparent: 1.9 * GiB, dirs: 7 },
     totals: {
       disk,
       apparent: {
         imageLayers: 484 * MiB,
+        imageContent: 0,
         containerLayers: 3 * MiB,
         volumes: 1.4 * GiB,
         logs: 10 * MiB,
@@ -99,6 +105,7 @@ function vfsReport(): Report {
     ...report(),
     driver: {
       name: 'vfs',
+      store: 'graphdriver',
       backingFs: 'xfs',
       dType: false,
       vfsFallback: true,

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
-import { treesToWalk } from '../../agent/scan/rest-of-root.js';
+import { storeTrees } from '../../agent/scan/rest-of-root.js';
 
-describe('the rest of the root (agent/scan/rest-of-root.ts)', () => {
-  it('walks the docker root, and each store root outside it and outside each other, once', () => {
+describe('the rest of the roots (agent/scan/rest-of-root.ts)', () => {
+  it('walks each store root once: nested roots and roots another store took are left out', () => {
     const root = '/var/lib/docker';
-    assert.deepEqual(treesToWalk(root, [`${root}/image/overlay2`, `${root}/overlay2`]), [root]);
-    assert.deepEqual(treesToWalk(root, ['/var/lib/containerd', '/var/lib/containerd/io.containerd.content.v1.content', '/var/lib/containerd']), [root, '/var/lib/containerd']);
-    assert.deepEqual(treesToWalk(root, ['/var/lib/docker-other', `${root}/containerd/daemon`]), [root, '/var/lib/docker-other'], 'a sibling whose name starts alike is outside');
+    assert.deepEqual(storeTrees([[`${root}/image/overlay2`, `${root}/overlay2`]]), [[`${root}/overlay2`, `${root}/image/overlay2`]], 'shortest first');
+    assert.deepEqual(
+      storeTrees([['/var/lib/containerd', '/var/lib/containerd/io.containerd.content.v1.content', '/var/lib/containerd']]),
+      [['/var/lib/containerd']],
+    );
+    assert.deepEqual(storeTrees([['/var/lib/containerd'], ['/var/lib/containerd/x', '/var/lib/containerd-other']]), [['/var/lib/containerd'], ['/var/lib/containerd-other']], 'a sibling whose name starts alike is another tree');
   });
 });

@@ -73,7 +73,7 @@ describe('driverVerdict', () => {
       'overlay2',
       true,
     );
-    assert.deepEqual(v, { name: 'overlay2', backingFs: 'ext4', dType: true, vfsFallback: false, reason: '' });
+    assert.deepEqual(v, { name: 'overlay2', store: 'graphdriver', backingFs: 'ext4', dType: true, vfsFallback: false, reason: '' });
   });
 
   it("the probe decides d_type; the API's \"Supports d_type\" only when the probe could not", () => {
@@ -214,7 +214,7 @@ describe('driver evidence on disk', () => {
     assert.deepEqual([vfs.store, vfs.driver, vfs.root], ['graphdriver', 'vfs', join(root, 'vfs', 'dir')]);
     const inv = await vfs.inventory(ctx);
     // A full copy is walked whole and never indexed; nothing refers to `abc`, so it is an orphan.
-    assert.deepEqual(inv.dirs, [{ id: 'abc', role: 'orphan', path: join(root, 'vfs', 'dir', 'abc'), weight: Infinity, cacheKey: null, index: false, opaque: false }]);
+    assert.deepEqual(inv.dirs, [{ id: 'abc', role: 'orphan', path: join(root, 'vfs', 'dir', 'abc'), weight: Infinity, cacheKey: null, kind: 'layer-dir', index: false, opaque: false }]);
     assert.deepEqual(runner.errors, []);
     // The store's verdict carries what vfs holds beyond the layers' own changes.
     const measured = new Map([['dir1', { id: 'dir1', role: 'image-layer' as const, path: 'x', bytes: { disk: 4096, apparent: 4096 } }]]);

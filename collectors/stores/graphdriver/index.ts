@@ -113,6 +113,7 @@ function found(evidence: DriverEvidence, name: string | null, dockerRoot: string
           path: role === 'orphan' || role === 'build-cache' ? join(base, id) : measured.content(base, id),
           weight: weightOf(role, layer),
           cacheKey: layer ? `${layer.chainId}@${id}` : null,
+          ...(role === 'orphan' ? { kind: 'layer-dir' as const } : {}),
           ...walkFlags(measured.entries, role, !!layer?.parent),
         };
       });

@@ -149,7 +149,7 @@ export function driverVerdict(e: DriverEvidence, name: string | null, measured: 
   }
 
   // Sentences that open with a name (ext4, vfs, overlay) keep it lower-case, as it is spelt.
-  return { name: driver, backingFs, dType, vfsFallback, reason: sentences.join(' ') };
+  return { name: driver, store: 'graphdriver', backingFs, dType, vfsFallback, reason: sentences.join(' ') };
 }
 
 /**
