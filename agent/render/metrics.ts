@@ -17,6 +17,7 @@ export class ReportMetrics {
 
   readonly imageBytes;
   readonly imageApparent;
+  readonly imageContent;
   readonly layerBytes;
   readonly imageLayerInfo;
   readonly layerImages;
@@ -26,6 +27,7 @@ export class ReportMetrics {
   readonly orphanBytes;
   readonly volumeBytes;
   readonly hostBytes;
+  readonly storeBytes;
   readonly naiveVirtual;
   readonly driverInfo;
   readonly dtype;
@@ -46,6 +48,7 @@ export class ReportMetrics {
   constructor(readonly registry: Registry) {
     this.imageBytes = this.gauge('layerdu_image_bytes', 'Disk bytes of a listed image, split into layers shared with other listed images and its own', ['image_id', 'image', 'scope']);
     this.imageApparent = this.gauge('layerdu_image_apparent_bytes', "Apparent bytes of a listed image (Docker's Size and SharedSize basis)", ['image_id', 'image', 'scope']);
+    this.imageContent = this.gauge('layerdu_image_content_bytes', "Disk bytes of a listed image's content blobs (containerd store: the compressed copies kept beside the snapshots)", ['image_id', 'image']);
     this.layerBytes = this.gauge('layerdu_layer_bytes', 'Disk bytes of one image layer, counted once however many images share it', ['chain_id', 'cache_id']);
     this.imageLayerInfo = this.gauge('layerdu_image_layer_info', 'The sharing graph: an image holds a layer at a position (0 = bottom)', ['image_id', 'chain_id', 'position']);
     this.layerImages = this.gauge('layerdu_layer_images', 'Number of listed images that contain the layer', ['chain_id']);
@@ -55,8 +58,9 @@ export class ReportMetrics {
     this.orphanBytes = this.gauge('layerdu_orphan_bytes', 'Disk bytes of a storage-driver directory nothing refers to', ['id']);
     this.volumeBytes = this.gauge('layerdu_volume_bytes', 'Disk bytes of a named volume', ['name']);
     this.hostBytes = this.gauge('layerdu_host_bytes', 'Disk bytes under the docker root by category, each byte counted once (other: metadata and bookkeeping)', ['category']);
+    this.storeBytes = this.gauge('layerdu_store_bytes', 'Disk bytes under an image store\'s roots; an inactive store is hidden by Docker, not freed', ['store', 'active']);
     this.naiveVirtual = this.gauge('layerdu_naive_virtual_bytes', "What adding up every image's and container's virtual size claims");
-    this.driverInfo = this.gauge('layerdu_storage_driver_info', 'The storage driver in use', ['driver', 'backing_fs', 'docker_root']);
+    this.driverInfo = this.gauge('layerdu_storage_driver_info', 'The storage driver in use, and its image store', ['driver', 'backing_fs', 'docker_root', 'store']);
     this.dtype = this.gauge('layerdu_dtype_supported', 'Whether the filesystem under the docker root supports d_type (absent when unknown)');
     this.vfsFallback = this.gauge('layerdu_vfs_fallback', 'Whether the daemon runs vfs although overlay is available');
     this.vfsDuplicate = this.gauge('layerdu_vfs_duplicate_bytes', 'Bytes vfs stores beyond what overlay2 would');
@@ -85,10 +89,11 @@ export class ReportMetrics {
       this.imageApparent.set({ ...labels, scope: 'shared' }, i.apparent.shared);
       this.imageApparent.set({ ...labels, scope: 'unique' }, i.apparent.unique);
       this.wasted.set(labels, i.wasted.disk);
+      this.imageContent.set(labels, i.content.disk);
       i.layers.forEach((chain, position) => this.imageLayerInfo.set({ image_id: i.id, chain_id: chain, position: String(position) }, 1));
     }
     for (const l of report.layers) {
-      this.layerBytes.set({ chain_id: l.chainId, cache_id: l.cacheId ?? '' }, l.disk);
+      this.layerBytes.set({ chain_id: l.chainId, cache_id: l.cacheId ?? l.snapshotId ?? '' }, l.disk);
       this.layerImages.set({ chain_id: l.chainId }, l.images.length);
     }
     for (const c of report.containers) {
@@ -104,6 +109,7 @@ export class ReportMetrics {
     const t = report.totals.disk;
     const categories = {
       image_layers: t.imageLayers,
+      image_content: t.imageContent,
       container_layers: t.containerLayers,
       volumes: t.volumes,
       logs: t.logs,
@@ -113,9 +119,10 @@ export class ReportMetrics {
     };
     for (const [category, bytes] of Object.entries(categories)) this.hostBytes.set({ category }, bytes);
     this.naiveVirtual.set(report.totals.naiveVirtual);
+    for (const st of report.stores) this.storeBytes.inc({ store: st.store, active: String(st.active) }, st.disk);
 
     const d = report.driver;
-    this.driverInfo.set({ driver: d.name, backing_fs: d.backingFs ?? '', docker_root: report.dockerRoot }, 1);
+    this.driverInfo.set({ driver: d.name, backing_fs: d.backingFs ?? '', docker_root: report.dockerRoot, store: d.store }, 1);
     // A gauge without labels always shows a sample once registered (0 after a reset), and the
     // contract wants this one absent when d_type is unknown: it leaves the registry instead.
     const registered = this.registry.getSingleMetric('layerdu_dtype_supported') !== undefined;

@@ -8,6 +8,7 @@ import { rootFilesystemRow, whereTheDiskWentRow } from './overview/disk.js';
 import { imagesRow } from './overview/images.js';
 import { scanHealthRow } from './overview/scan-health.js';
 import { storageDriverRow } from './overview/storage-driver.js';
+import { storesRow } from './overview/stores.js';
 import { volumesRow } from './overview/volumes.js';
 
 export { FORECAST } from './overview/disk.js';
@@ -27,6 +28,7 @@ export function overview(): Dashboard {
   containersRow(b);
   volumesRow(b);
   storageDriverRow(b);
+  storesRow(b);
   scanHealthRow(b);
 
   return b.build();

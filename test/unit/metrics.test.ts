@@ -66,7 +66,7 @@ describe('ReportMetrics', () => {
     const m = new ReportMetrics(new Registry());
     m.update(report({ driver: { name: 'zfs', store: 'graphdriver', backingFs: null, dType: null, vfsFallback: false, reason: 'not measured' } }));
     assert.doesNotMatch(await text(m), /^layerdu_dtype_supported /m);
-    assert.match(await text(m), /^layerdu_storage_driver_info\{driver="zfs",backing_fs="",docker_root="\/var\/lib\/docker"\} 1$/m);
+    assert.match(await text(m), /^layerdu_storage_driver_info\{driver="zfs",backing_fs="",docker_root="\/var\/lib\/docker",store="graphdriver"\} 1$/m);
     m.update(report());
     assert.match(await text(m), /^layerdu_dtype_supported 1$/m);
   });
