@@ -32,6 +32,12 @@ const OPTIONS = {
     defaultDescription: '$DOCKER_HOST, else unix:///var/run/docker.sock',
     describe: 'The Docker Engine API; only GET requests are made',
   },
+  'containerd-root': {
+    type: 'string',
+    defaultDescription: "detected: <docker-root>/containerd/daemon when dockerd runs its own, else /var/lib/containerd (under --path.rootfs)",
+    describe: "containerd's root, for the containerd image store (read only)",
+  },
+  'containerd-namespace': { type: 'string', defaultDescription: 'every namespace', describe: "The containerd namespace to measure (Docker's is moby, Kubernetes' k8s.io)" },
   'docker-timeout': { type: 'number', default: 10, describe: 'Seconds to wait for the Docker API before going on from disk alone' },
   'scan.schedule': { type: 'string', default: '*/5 * * * *', describe: 'When the agent scans (cron, 5 or 6 fields); it also scans at start' },
   'web.listen-address': { type: 'string', default: DEFAULT_LISTEN, describe: 'host:port to serve metrics on' },
@@ -100,6 +106,7 @@ async function main(argv: string[]): Promise<void> {
   const host = hostPaths({ rootfs: String(args['path.rootfs']), proc: given('path.procfs'), sys: given('path.sysfs') });
   const dockerRoot = given('docker-root') ?? join(host.rootfs, 'var', 'lib', 'docker');
   const dockerHost = String(args['docker-host']);
+  const containerd = { root: given('containerd-root'), namespace: given('containerd-namespace') };
   const apiTimeoutMs = Number(args['docker-timeout']) * 1000;
 
   if (!args.report) {
@@ -125,6 +132,7 @@ async function main(argv: string[]): Promise<void> {
       dockerRoot,
       dockerHost,
       host,
+      containerd,
       apiTimeoutMs,
       schedule: String(args['scan.schedule']),
       listen: String(args['web.listen-address']),
@@ -139,7 +147,7 @@ async function main(argv: string[]): Promise<void> {
         process.stderr.write(`\rwalking layer directories ${done}/${total}${done === total ? '\r\x1b[K' : ''}`);
       }
     : undefined;
-  const report = await scan({ dockerRoot, dockerHost, host, apiTimeoutMs, onProgress: progress, readApi: readDockerApiOffThread });
+  const report = await scan({ dockerRoot, dockerHost, host, containerd, apiTimeoutMs, onProgress: progress, readApi: readDockerApiOffThread });
   for (const e of report.errors) process.stderr.write(`layerdu: ${e.source}: ${e.path ? `${e.path}: ` : ''}${e.message}\n`);
   const format = args.format as (typeof FORMATS)[number];
   const out =

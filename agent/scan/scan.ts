@@ -12,7 +12,7 @@ import { readContainers } from '../../collectors/sources/containers.js';
 import { DEFAULT_API_TIMEOUT_MS, readDockerApi } from '../../collectors/sources/docker-api.js';
 import { readVolumes } from '../../collectors/sources/volumes.js';
 import { STORES } from '../../collectors/stores/index.js';
-import type { FoundStore, Inventory, StoreContext } from '../../collectors/stores/store.js';
+import type { ContainerdOptions, FoundStore, Inventory, StoreContext } from '../../collectors/stores/store.js';
 import { prepareWalkers } from '../../collectors/walk/walk-tree.js';
 import { buildReport } from '../model/build-report.js';
 import type { Report } from '../model/report.js';
@@ -28,6 +28,8 @@ export interface ScanOptions {
   dockerRoot: string;
   dockerHost: string;
   host: HostPaths;
+  /** Where the containerd store is, when not where it is looked for, and which namespace. */
+  containerd?: ContainerdOptions;
   apiTimeoutMs?: number;
   /** How the API is read (default: on this thread, readDockerApi). */
   readApi?: (url: string, timeoutMs: number) => Promise<ApiFacts>;
@@ -115,6 +117,7 @@ export async function scan(opts: ScanOptions): Promise<Report> {
   const ctx: StoreContext = {
     dockerRoot: root,
     host: opts.host,
+    containerd: opts.containerd ?? {},
     collect,
     api,
     buildCacheIds: collect('buildkit', (p) => readBuildCacheIds(join(root, 'buildkit'), p), new Set<string>()),

@@ -10,11 +10,13 @@ import { loadXattr } from '../../collectors/walk/tally.js';
 import { prepareWalkers } from '../../collectors/walk/walk-tree.js';
 import type { WebConfig } from './web-config.js';
 import type { HostPaths } from '../../collectors/host/paths.js';
+import type { ContainerdOptions } from '../../collectors/stores/store.js';
 
 export interface AgentOptions {
   dockerRoot: string;
   dockerHost: string;
   host: HostPaths;
+  containerd: ContainerdOptions;
   apiTimeoutMs: number;
   schedule: string;
   listen: string;
@@ -44,7 +46,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   let slowLogged = false;
 
   const loop = new ScanLoop(opts.schedule, async () => {
-    const report = await scan({ dockerRoot: opts.dockerRoot, dockerHost: opts.dockerHost, host: opts.host, apiTimeoutMs: opts.apiTimeoutMs, layerCache, wasteMemo });
+    const report = await scan({ dockerRoot: opts.dockerRoot, dockerHost: opts.dockerHost, host: opts.host, containerd: opts.containerd, apiTimeoutMs: opts.apiTimeoutMs, layerCache, wasteMemo });
     metrics.update(report);
     const firstProblems = last === null || last.errors.length !== report.errors.length;
     last = report;

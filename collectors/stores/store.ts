@@ -11,9 +11,16 @@ import type { WalkFlags } from '../walk/semantics.js';
  */
 export type Collect = <T>(name: string, work: (problems: Problem[]) => Promise<T>, fallback: T) => Promise<T>;
 
+/** `--containerd-root` and `--containerd-namespace`: unset means detected, and every namespace. */
+export interface ContainerdOptions {
+  root?: string;
+  namespace?: string;
+}
+
 export interface StoreContext {
   dockerRoot: string;
   host: HostPaths;
+  containerd: ContainerdOptions;
   collect: Collect;
   /** The Docker API's answer, for what the disk cannot tell; null when it did not answer. */
   api(): Promise<ApiFacts | null>;

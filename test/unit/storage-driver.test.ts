@@ -187,7 +187,7 @@ describe('driver evidence on disk', () => {
   /** What the scan gives a store: nothing from the API, no BuildKit records. */
   function storeContext(root: string): { ctx: StoreContext; runner: CollectorRunner } {
     const runner = new CollectorRunner();
-    const ctx = { dockerRoot: root, host: hostPaths({ rootfs: dir }), collect: runner.collect, api: async () => null, buildCacheIds: Promise.resolve(new Set<string>()) };
+    const ctx = { dockerRoot: root, host: hostPaths({ rootfs: dir }), containerd: {}, collect: runner.collect, api: async () => null, buildCacheIds: Promise.resolve(new Set<string>()) };
     return { ctx, runner };
   }
 
