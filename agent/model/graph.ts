@@ -1,16 +1,7 @@
 // The layer-sharing graph: chain IDs and listed images. Pure functions of the facts.
-import { createHash } from 'node:crypto';
 import type { ImageFact } from '../../collectors/lib/facts.js';
 
-/** ChainID(L0) = DiffID(L0); ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln)), as the OCI spec says. */
-export function chainIds(diffIds: string[]): string[] {
-  const out: string[] = [];
-  for (const diff of diffIds) {
-    const prev = out[out.length - 1];
-    out.push(prev === undefined ? diff : `sha256:${createHash('sha256').update(`${prev} ${diff}`).digest('hex')}`);
-  }
-  return out;
-}
+export { chainIds } from '../../collectors/lib/oci.js';
 
 /**
  * The images `docker images` lists: tagged or digested ones, plus untagged ones that are no other

@@ -72,12 +72,26 @@ function joinInventories(all: Inventory[]): Inventory {
   };
 }
 
+/**
+ * Which stores Docker uses now. Two that both claim use (a host that switched store) are settled
+ * by the API's driver, else by which one's metadata changed last.
+ */
+export function settleActive(stores: Pick<FoundStore, 'active' | 'driver' | 'changedMs'>[], api: ApiFacts | null): boolean[] {
+  const claims = stores.map((s) => s.active);
+  if (claims.filter(Boolean).length < 2) return claims;
+  const named = stores.map((s, i) => claims[i]! && s.driver === api?.driver);
+  if (named.some(Boolean)) return named;
+  const newest = Math.max(...stores.filter((s) => s.active).map((s) => s.changedMs ?? -Infinity));
+  const winner = stores.findIndex((s) => s.active && (s.changedMs ?? -Infinity) === newest);
+  return stores.map((_, i) => i === winner);
+}
+
 /** Each store with its bytes: its directories and its share of the rest of the roots. */
-function storeFacts(stores: FoundStore[], inventories: Inventory[], dirs: ReadonlyMap<string, DirFact>, rest: RestOfRoots): StoreFact[] {
+function storeFacts(stores: FoundStore[], active: boolean[], inventories: Inventory[], dirs: ReadonlyMap<string, DirFact>, rest: RestOfRoots): StoreFact[] {
   return stores.map((s, i) => {
     let disk = rest.stores[i]?.disk ?? 0;
     for (const d of inventories[i]!.dirs) disk += dirs.get(d.id)?.bytes.disk ?? 0;
-    return { store: s.store, driver: s.driver ?? 'unknown', root: s.root, ...(s.namespace ? { namespace: s.namespace } : {}), active: s.active, disk };
+    return { store: s.store, driver: s.driver ?? 'unknown', root: s.root, ...(s.namespace ? { namespace: s.namespace } : {}), active: active[i]!, disk };
   });
 }
 
@@ -164,11 +178,12 @@ export async function scan(opts: ScanOptions): Promise<Report> {
   const waste = await workOutWaste(inventory, walked.indexes, opts.wasteMemo?.current);
   const apiFacts = await api();
   // The driver block is the store Docker uses now (any store found, when none says so).
-  const at = Math.max(0, stores.findIndex((s) => s.active));
+  const active = settleActive(stores, apiFacts);
+  const at = Math.max(0, active.indexOf(true));
   const facts: ScanFacts = {
     dockerRoot: root,
     driver: stores[at]?.verdict(apiFacts, inventories[at]!, walked.dirs) ?? noStoreVerdict(root),
-    stores: storeFacts(stores, inventories, walked.dirs, rest),
+    stores: storeFacts(stores, active, inventories, walked.dirs, rest),
     filesystem,
     images: inventory.images,
     layers: inventory.layers,

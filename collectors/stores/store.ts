@@ -65,8 +65,10 @@ export interface FoundStore {
   readonly driver: string | null;
   /** The directory its layers live in. */
   readonly root: string;
-  /** Whether Docker uses it now: a host that switched store keeps the old one on disk. */
+  /** Whether Docker uses it now, as far as the disk tells: a host that switched store keeps the old one. */
   readonly active: boolean;
+  /** When its metadata last changed (ms): between two stores that claim use, the newer wins. */
+  readonly changedMs: number | null;
   /** The containerd namespace measured, when one was asked for. */
   readonly namespace?: string;
   inventory(ctx: StoreContext): Promise<Inventory>;

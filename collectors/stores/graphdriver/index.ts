@@ -73,8 +73,9 @@ function found(evidence: DriverEvidence, name: string | null, dockerRoot: string
     store: 'graphdriver',
     driver: name,
     root: base,
-    // The only store so far; the containerd store's detection will say which one Docker uses.
+    // Docker keeps the classic store of the driver it runs; the scan settles it against another store.
     active: true,
+    changedMs: Math.max(...(evidence.candidates ?? []).filter((c) => c.name === name).map((c) => c.metadataMtimeMs ?? -Infinity), -Infinity),
     async inventory(ctx): Promise<Inventory> {
       const { collect } = ctx;
       const layersRead = collect('layer-metadata', (p) => readLayers(imageDir, p), []);
@@ -133,7 +134,12 @@ export const graphdriverStore: Store = {
     const evidence = await ctx.collect('storage-driver', (p) => readEvidence(ctx, p), fallback);
     let choice = chooseDriver(evidence);
     // Only when the disk shows no driver at all does the choice wait for the API.
-    if (choice.source !== 'disk') choice = chooseDriver(withApi(evidence, await ctx.api()));
+    if (choice.source !== 'disk') {
+      const api = await ctx.api();
+      // A daemon on the containerd store names its snapshotter: no classic store to read.
+      if (api?.driverStatus.some(([k, v]) => k === 'driver-type' && v.startsWith('io.containerd.snapshotter'))) return null;
+      choice = chooseDriver(withApi(evidence, api));
+    }
     if (choice.name === null) return null;
     return found(evidence, choice.name, ctx.dockerRoot);
   },
