@@ -1,6 +1,7 @@
 // `layerdu --report` (text): the report for a person at a terminal. Figures are disk bytes
 // (du -sB1) unless a column says apparent; see ../shared/contract.md.
 import type { Report } from '../model/report.js';
+import { contentLines, dockerCaveats, storesSection } from './text-stores.js';
 import { type Column, formatIEC, table } from './units.js';
 
 export interface TextOptions {
@@ -39,6 +40,7 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
     ...grid(
       [
         category('Image layers', 'imageLayers'),
+        ...(t.disk.imageContent > 0 ? [category('Image content (blobs)', 'imageContent')] : []),
         category('Container layers', 'containerLayers'),
         category('Volumes', 'volumes'),
         category('Logs', 'logs'),
@@ -51,7 +53,11 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
     ),
     `Adding up virtual sizes claims ${formatIEC(t.naiveVirtual)}; image and container layers hold ${formatIEC(heldApparent)} (apparent).`,
     `Sharing saves ${formatIEC(saved)}${share}.`,
+    ...contentLines(report),
+    ...dockerCaveats(report),
   ]);
+  const stores = storesSection(report, bold, INDENT);
+  if (stores.length) sections.push(stores);
 
   const images = [...report.images].sort((a, b) => b.disk.unique - a.disk.unique || a.id.localeCompare(b.id));
   sections.push(
@@ -180,7 +186,8 @@ function headerLine(report: Report): string {
     .filter((s) => s !== null)
     .join(' ');
   const api = report.apiUp ? 'Docker API answered' : 'Docker API did not answer: figures come from disk alone';
-  return `Docker root ${report.dockerRoot} · storage driver ${d.name}${fs ? ` ${fs}` : ''} · ${api}`;
+  const store = d.store === 'containerd' ? ' (containerd image store)' : '';
+  return `Docker root ${report.dockerRoot} · storage driver ${d.name}${store}${fs ? ` ${fs}` : ''} · ${api}`;
 }
 
 function vfsBlock(report: Report, bold: (s: string) => string): string[] {

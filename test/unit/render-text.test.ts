@@ -250,3 +250,38 @@ describe('renderText', () => {
     assert.doesNotMatch(text, /\x1b/);
   });
 });
+
+describe('renderText on the containerd store', () => {
+  const r = report();
+  const on: Report = {
+    ...r,
+    driver: { ...r.driver, name: 'overlayfs', store: 'containerd' },
+    totals: { ...r.totals, disk: { ...r.totals.disk, imageLayers: 300 * MiB, imageContent: 100 * MiB } },
+    stores: [
+      { store: 'containerd', driver: 'overlayfs', root: '/var/lib/containerd', namespace: 'moby', active: true, disk: 400 * MiB },
+      { store: 'graphdriver', driver: 'overlay2', root: '/var/lib/docker/overlay2', active: false, disk: 2 * GiB },
+    ],
+  };
+  const out = renderText(on);
+
+  it('names the store in the header and counts the blobs as their own category', () => {
+    assert.match(out.split('\n')[0] ?? '', /storage driver overlayfs \(containerd image store\)/);
+    assert.match(out, /^ {2}Image content \(blobs\) +100\.0 MiB/m);
+    assert.match(out, /compressed blobs beside its unpacked snapshots: 100\.0 MiB on disk \(25% of the images' bytes\)\./);
+  });
+
+  it("says where Docker's own figures go wrong on this store", () => {
+    assert.match(out, /SHARED SIZE counts shared snapshots only/);
+  });
+
+  it('lists both stores and says the old one is hidden, not freed', () => {
+    assert.match(out, /^Image stores \(2\)$/m);
+    assert.match(out, /graphdriver \(overlay2\) at \/var\/lib\/docker\/overlay2: 2\.00 GiB — not in use/);
+    assert.match(out, /Docker no longer uses the graphdriver store at \/var\/lib\/docker\/overlay2: it hides its 2\.00 GiB but does not free them\./);
+  });
+
+  it('says none of it on the classic store', () => {
+    const classic = renderText(r);
+    assert.doesNotMatch(classic, /containerd|Image stores|Image content/);
+  });
+});
