@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { probeDType } from '../../host/dtype.js';
 import { rootfsPath } from '../../host/paths.js';
 import type { BoltDb } from '../../lib/bbolt.js';
-import type { ApiFacts, DriverFact, Problem } from '../../lib/facts.js';
+import type { DriverFact, Problem } from '../../lib/facts.js';
 import { describeError } from '../../lib/errors.js';
 import type { FoundStore, Inventory, Store, StoreContext } from '../store.js';
 import { readImages, type Blobs } from './images.js';
@@ -45,8 +45,7 @@ async function configuredSnapshotter(ctx: StoreContext): Promise<boolean | null>
  * namespace holds anything (or, without Docker, any namespace). The scan asks the API when two
  * stores both claim to be in use.
  */
-function inUse(api: ApiFacts | null, configured: boolean | null, meta: MetaDb | null): boolean {
-  if (api) return api.driverStatus.some(([k, v]) => k === 'driver-type' && v === SNAPSHOTTER_TYPE);
+function inUse(configured: boolean | null, meta: MetaDb | null): boolean {
   if (configured !== null) return configured;
   const moby = meta?.namespaces.get('moby');
   if (moby) return moby.images.size > 0 || (moby.snapshots.get('overlayfs')?.size ?? 0) > 0;
@@ -78,7 +77,7 @@ export const containerdStore: Store = {
       if (blobs.length === 0) return null;
     }
     const changedMs = await fsp.stat(join(root, META_DB)).then((s) => s.mtimeMs, () => null);
-    return found(root, meta, snaps, inUse(null, configured, meta), changedMs, ctx);
+    return found(root, meta, snaps, inUse(configured, meta), changedMs, ctx);
   },
 };
 
