@@ -25,6 +25,7 @@ const UPDATE = process.env.UPDATE_GOLDEN === '1';
 const GOLDEN_JSON = path.join(FIXTURE_DIR, 'report.golden.json');
 const GOLDEN_PROM = path.join(FIXTURE_DIR, 'report.golden.prom');
 const GOLDEN_TEXT = path.join(FIXTURE_DIR, 'report.golden.txt');
+const GOLDEN_DOT = path.join(FIXTURE_DIR, 'report.golden.dot');
 
 /** Compares with a golden file, or rewrites it under UPDATE_GOLDEN=1. */
 function checkGolden(file: string, actual: string, what: string): void {
@@ -75,5 +76,11 @@ describe('golden: a recorded docker root scanned with no daemon', function () {
     const r = await runReport(scanArgs(x(), 'text'), { env: { LAYERDU_WALKER: '' } });
     assertRan(r, 'text');
     checkGolden(GOLDEN_TEXT, normaliseText(r.stdout, x()), 'the text report');
+  });
+
+  it('--format dot matches report.golden.dot', async function () {
+    const r = await runReport(scanArgs(x(), 'dot'), { env: { LAYERDU_WALKER: '' } });
+    assertRan(r, 'dot');
+    checkGolden(GOLDEN_DOT, normaliseText(r.stdout, x()), 'the dot report');
   });
 });
