@@ -56,15 +56,26 @@ export async function readImages(ns: NamespaceMeta, blobs: Blobs, problems: Prob
     entry.parent ??= rec.labels.get('org.mobyproject.image.parent') ?? null;
     byTarget.set(rec.digest, entry);
   }
-  const read = async <T>(digest: string, what: string, parse: (text: string) => T): Promise<T | null> => {
-    const text = blobs.present(digest) ? await blobs.text(digest) : null;
-    if (text === null) return null;
-    try {
-      return parse(text);
-    } catch (e) {
-      problems.push({ path: `${where} ${digest}`, message: `${what} unreadable: ${(e as Error).message}` });
-      return null;
+  // Each blob is read and parsed once: a manifest or config that several images (or an index and
+  // a name of its own) point at is named once when it cannot be read.
+  const memo = new Map<string, Promise<unknown>>();
+  const read = <T>(digest: string, what: string, parse: (text: string) => T): Promise<T | null> => {
+    const key = `${what} ${digest}`;
+    let doc = memo.get(key) as Promise<T | null> | undefined;
+    if (doc === undefined) {
+      doc = (async () => {
+        const text = blobs.present(digest) ? await blobs.text(digest) : null;
+        if (text === null) return null;
+        try {
+          return parse(text);
+        } catch (e) {
+          problems.push({ path: `${where} ${digest}`, message: `${what} unreadable: ${(e as Error).message}` });
+          return null;
+        }
+      })();
+      memo.set(key, doc);
     }
+    return doc;
   };
   const targetDoc = (digest: string) => read(digest, 'manifest', (t) => parseTargetDoc(t, null));
   const configDoc = (digest: string) => read(digest, 'config', parseConfigDiffIds);
@@ -105,7 +116,7 @@ export async function readImages(ns: NamespaceMeta, blobs: Blobs, problems: Prob
     images.push({
       id,
       parent: t.parent,
-      diffIds: firstDiffIds ?? [],
+      diffIds: [...(firstDiffIds ?? [])],
       tags: names.filter((n) => !n.includes('@')),
       digests: names.filter((n) => n.includes('@')),
       created: null,
