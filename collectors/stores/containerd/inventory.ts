@@ -111,7 +111,9 @@ export function containerdInventory(f: ContainerdFacts): Inventory {
     } else if (role === 'container-layer') {
       const init = idOf.get(`${key}-init`) ?? null;
       const top = parentKey ? info.get(parentKey)?.parent : null;
-      mounts.push({ containerId: m.rec.key, mountId: s.id, initId: init, parent: top ? (measured.get(top)?.rec.key ?? null) : null });
+      const image = top ? measured.get(top) : undefined;
+      // The image's top layer by the model's key (as layers[].chainId), its namespace included.
+      mounts.push({ containerId: m.rec.key, mountId: s.id, initId: init, parent: image ? layerKey(image.ns.name, image.rec.key) : null });
     }
   }
   // Directories the snapshotter has no record of: leaked by a crash (or mid-removal, `rm-<id>`).
