@@ -3,8 +3,10 @@
 // holds are the nodes reachable from it, and two images share exactly the layers their paths have
 // in common (chain ids name a whole stack, so sharing a layer means sharing everything below it).
 // Layers that two or more listed images hold stand out (orange, bold, "shared by N images");
-// containers hang off their image. Sizes are disk bytes in IEC units.
-import type { ContainerReport, ImageReport, LayerReport, Report } from '../model/report.js';
+// containers hang off their image. On the containerd store images also point at the content
+// blobs they hold (manifest, config, compressed layers: one node each, shared ones styled as
+// shared layers are). Sizes are disk bytes in IEC units.
+import type { ContainerReport, ContentReport, ImageReport, LayerReport, Report } from '../model/report.js';
 import { formatIEC } from './units.js';
 
 export interface DotOptions {
@@ -18,6 +20,7 @@ const COLORS = {
   layer: { fill: '#ffffff', border: '#888888' },
   shared: { fill: '#fdd49e', border: '#d94801' },
   container: { fill: '#e5f5e0', border: '#41ab5d' },
+  blob: { fill: '#f2f0f7', border: '#756bb1' },
   edge: '#666666',
 } as const;
 
@@ -65,6 +68,21 @@ function plural(n: number, one: string, many = `${one}s`): string {
 const imageNode = (id: string) => dotQuote(`image:${hex(id)}`);
 const layerNode = (chainId: string) => dotQuote(`layer:${hex(chainId)}`);
 const containerNode = (id: string) => dotQuote(`container:${hex(id)}`);
+const blobNode = (digest: string) => dotQuote(`blob:${hex(digest)}`);
+
+/** What a blob is, from its media type (OCI's and Docker's names). */
+export type BlobKind = 'index' | 'manifest' | 'config' | 'layer' | 'blob';
+
+export function blobKind(mediaType: string | null): BlobKind {
+  const t = mediaType ?? '';
+  if (/image\.index\.|manifest\.list\./.test(t)) return 'index';
+  if (/manifest/.test(t)) return 'manifest';
+  if (/config|container\.image\.v1\+json/.test(t)) return 'config';
+  if (/layer|rootfs\.diff/.test(t)) return 'layer';
+  return 'blob';
+}
+
+const KIND_ORDER: BlobKind[] = ['index', 'manifest', 'config', 'layer', 'blob'];
 
 function imageLabel(i: ImageReport): string[] {
   const names = i.tags.length > 0 ? i.tags.slice(0, 3) : [`<none> ${shortId(i.id)}`];
@@ -76,6 +94,12 @@ function imageLabel(i: ImageReport): string[] {
 
 function layerLabel(chainId: string, layer: LayerReport | undefined, sharedBy: number): string[] {
   const lines = [shortId(chainId), layer ? formatIEC(layer.disk) : 'not on disk'];
+  if (sharedBy >= 2) lines.push(`shared by ${sharedBy} images`);
+  return lines;
+}
+
+function blobLabel(b: ContentReport, sharedBy: number): string[] {
+  const lines = [`${shortId(b.digest)} ${blobKind(b.mediaType)}`, formatIEC(b.disk)];
   if (sharedBy >= 2) lines.push(`shared by ${sharedBy} images`);
   return lines;
 }
@@ -108,10 +132,36 @@ export function renderDot(report: Report, opts: DotOptions = {}): string {
   const held = order.reduce((s, c) => s + (layers.get(c)?.disk ?? 0), 0);
   const naive = images.reduce((s, i) => s + i.disk.total, 0);
 
+  // The content blobs listed images hold (the containerd store; none on graphdriver), each once:
+  // in the order the images come, an image's own by kind (manifest, config, layers), then digest.
+  const listed = new Set(images.map((i) => i.id));
+  const blobsOf = new Map<string, ContentReport[]>();
+  const blobHolders = new Map<string, number>();
+  const byKind = (a: ContentReport, b: ContentReport) =>
+    KIND_ORDER.indexOf(blobKind(a.mediaType)) - KIND_ORDER.indexOf(blobKind(b.mediaType)) || (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0);
+  for (const b of [...report.content].sort(byKind)) {
+    const holders = [...new Set(b.images)].filter((id) => listed.has(id));
+    if (holders.length === 0) continue;
+    blobHolders.set(b.digest, holders.length);
+    for (const id of holders) blobsOf.set(id, [...(blobsOf.get(id) ?? []), b]);
+  }
+  const blobOrder: ContentReport[] = [];
+  const placed = new Set<string>();
+  for (const i of images) {
+    for (const b of blobsOf.get(i.id) ?? []) {
+      if (placed.has(b.digest)) continue;
+      placed.add(b.digest);
+      blobOrder.push(b);
+    }
+  }
+  const sharedBlobs = blobOrder.filter((b) => (blobHolders.get(b.digest) ?? 0) >= 2).length;
+  const heldBlobs = blobOrder.reduce((s, b) => s + b.disk, 0);
+
+  const counts = `${plural(images.length, 'image')}, ${plural(order.length, 'layer')} (${sharedCount} shared)` +
+    (blobOrder.length > 0 ? `, ${plural(blobOrder.length, 'blob')} (${sharedBlobs} shared)` : '');
   const title = [
     `layerdu: image layer sharing on ${report.dockerRoot} (${report.driver.name})`,
-    `${plural(images.length, 'image')}, ${plural(order.length, 'layer')} (${sharedCount} shared): ` +
-      `${formatIEC(held)} on disk, ${formatIEC(naive)} if every image held its own copy`,
+    `${counts}: ${formatIEC(held + heldBlobs)} on disk, ${formatIEC(naive)} if every image held its own copy`,
   ];
 
   const out: string[] = [];
@@ -148,10 +198,23 @@ export function renderDot(report: Report, opts: DotOptions = {}): string {
     }
   }
 
+  if (blobOrder.length > 0) {
+    out.push('');
+    out.push('  // blobs (containerd store): short digest, kind and disk bytes; shared ones stand out');
+    for (const b of blobOrder) {
+      const n = blobHolders.get(b.digest) ?? 0;
+      const text = label(blobLabel(b, n));
+      if (n >= 2) {
+        out.push(`  ${blobNode(b.digest)} ${attrs({ label: text, shape: 'note', style: 'filled', fillcolor: COLORS.shared.fill, color: COLORS.shared.border, penwidth: 2.5, fontname: `${FONT}-Bold` })};`);
+      } else {
+        out.push(`  ${blobNode(b.digest)} ${attrs({ label: text, shape: 'note', style: 'filled', fillcolor: COLORS.blob.fill, color: COLORS.blob.border })};`);
+      }
+    }
+  }
+
   out.push('');
   out.push('  // edges: container -> image -> top layer -> ... -> bottom layer');
   if (withContainers) {
-    const listed = new Set(images.map((i) => i.id));
     for (const c of [...report.containers].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id))) {
       if (listed.has(c.imageId)) out.push(`  ${containerNode(c.id)} -> ${imageNode(c.imageId)} ${attrs({ style: 'dashed', color: COLORS.container.border })};`);
     }
@@ -159,6 +222,13 @@ export function renderDot(report: Report, opts: DotOptions = {}): string {
   for (const i of images) {
     const top = i.layers[i.layers.length - 1];
     if (top !== undefined) out.push(`  ${imageNode(i.id)} -> ${layerNode(top)} ${attrs({ color: COLORS.image.border })};`);
+  }
+  for (const i of images) {
+    // image -> each blob it holds; to a shared blob, bold as the shared layer path is
+    for (const b of blobsOf.get(i.id) ?? []) {
+      const shared = (blobHolders.get(b.digest) ?? 0) >= 2;
+      out.push(`  ${imageNode(i.id)} -> ${blobNode(b.digest)} ${attrs(shared ? { style: 'dotted', color: COLORS.shared.border, penwidth: 2 } : { style: 'dotted', color: COLORS.blob.border })};`);
+    }
   }
   for (const chain of order) {
     const lower = below.get(chain);

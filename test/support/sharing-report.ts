@@ -82,3 +82,38 @@ export function report(): Report {
     scan: { startedAt: '2024-01-01T00:00:00Z', finishedAt: '2024-01-01T00:00:01Z', durationSeconds: 1, collectors: [], layersWalked: 4, layersReused: 0 },
   };
 }
+
+// The same host on the containerd store: each image also holds content blobs. nginx and app share
+// the base layer's compressed blob; each has its own manifest and config (OCI for nginx, Docker's
+// schema 2 for app); lonely is an index whose platform manifest was never pulled. Two blobs no
+// listed image holds (a classic build's container config, an unlisted image's layer) draw nothing.
+export const KiB = 1024;
+export const M_NGINX = `sha256:${'5'.repeat(64)}`;
+export const C_NGINX = `sha256:${'6'.repeat(64)}`;
+export const B_BASE = `sha256:${'7'.repeat(64)}`;
+export const M_APP = `sha256:${'8'.repeat(64)}`;
+export const C_APP = `sha256:${'9'.repeat(64)}`;
+export const B_APP = `sha256:${'f'.repeat(64)}`;
+export const I_LONELY = `sha256:${'0'.repeat(64)}`;
+export const UNHELD = `sha256:${'d'.repeat(64)}`;
+export const UNLISTED = `sha256:${'ab'.repeat(32)}`;
+
+export function containerdReport(): Report {
+  const r = report();
+  const blob = (digest: string, mediaType: string | null, disk: number, images: string[]) => ({ digest, mediaType, disk, apparent: disk - 100, images });
+  return {
+    ...r,
+    driver: { name: 'overlayfs', store: 'containerd', backingFs: 'ext4', dType: true, vfsFallback: false, reason: '' },
+    content: [
+      blob(M_NGINX, 'application/vnd.oci.image.manifest.v1+json', 4 * KiB, [NGINX]),
+      blob(C_NGINX, 'application/vnd.oci.image.config.v1+json', 4 * KiB, [NGINX]),
+      blob(B_BASE, 'application/vnd.oci.image.layer.v1.tar+gzip', 30 * MiB, [NGINX, APP]),
+      blob(M_APP, 'application/vnd.docker.distribution.manifest.v2+json', 4 * KiB, [APP]),
+      blob(C_APP, 'application/vnd.docker.container.image.v1+json', 8 * KiB, [APP]),
+      blob(B_APP, 'application/vnd.docker.image.rootfs.diff.tar.gzip', 100 * MiB, [APP]),
+      blob(I_LONELY, 'application/vnd.oci.image.index.v1+json', 4 * KiB, [LONELY]),
+      blob(UNHELD, null, 4 * KiB, []),
+      blob(UNLISTED, 'application/vnd.oci.image.layer.v1.tar+gzip', 1 * MiB, [`sha256:${'9'.repeat(64)}`]),
+    ],
+  };
+}

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
-import { dotQuote, renderDot } from '../../agent/render/dot.js';
-import { APP, L1, L2, L3, L4, LONELY, NGINX, WEB, report } from '../support/sharing-report.js';
+import { blobKind, dotQuote, renderDot } from '../../agent/render/dot.js';
+import {
+  APP, B_APP, B_BASE, C_APP, C_NGINX, I_LONELY, L1, L2, L3, L4, LONELY, M_APP, M_NGINX, NGINX, UNHELD, UNLISTED, WEB,
+  containerdReport, report,
+} from '../support/sharing-report.js';
 
 /** The attribute list of the statement for node `id` (a node statement, not an edge). */
 function nodeLine(dot: string, id: string): string {
@@ -101,5 +104,105 @@ describe('renderDot', () => {
     const r = { ...report(), images: [], layers: [], containers: [] };
     const dot = renderDot(r);
     assert.match(dot, /0 images, 0 layers \(0 shared\)/);
+  });
+});
+
+describe('renderDot on the containerd store: images point at their blobs too', () => {
+  const q = (kind: string, id: string) => `"${kind}:${hex(id)}"`;
+  const HELD = [M_NGINX, C_NGINX, B_BASE, M_APP, C_APP, B_APP, I_LONELY];
+
+  it('one node per blob a listed image holds; none for blobs no listed image holds', () => {
+    const dot = renderDot(containerdReport());
+    for (const d of HELD) nodeLine(dot, `blob:${hex(d)}`);
+    assert.equal(dot.split('\n').filter((l) => /^ {2}"blob:[0-9a-f]+" \[/.test(l)).length, HELD.length);
+    for (const d of [UNHELD, UNLISTED]) assert.ok(!dot.includes(`blob:${hex(d)}`), `${d} is drawn`);
+    // the layers, images and container are drawn as before
+    assert.equal(dot.split('\n').filter((l) => /^ {2}"(image|layer|container):[0-9a-f]+" \[/.test(l)).length, 8);
+  });
+
+  it('labels a blob by short digest, kind and disk bytes', () => {
+    const dot = renderDot(containerdReport());
+    assert.match(nodeLine(dot, `blob:${hex(M_NGINX)}`), /label="555555555555 manifest\\n4\.0 KiB"/);
+    assert.match(nodeLine(dot, `blob:${hex(C_NGINX)}`), /label="666666666666 config\\n4\.0 KiB"/);
+    assert.match(nodeLine(dot, `blob:${hex(M_APP)}`), /label="888888888888 manifest\\n4\.0 KiB"/);
+    assert.match(nodeLine(dot, `blob:${hex(C_APP)}`), /label="999999999999 config\\n8\.0 KiB"/);
+    assert.match(nodeLine(dot, `blob:${hex(B_APP)}`), /label="ffffffffffff layer\\n100\.0 MiB"/);
+    assert.match(nodeLine(dot, `blob:${hex(I_LONELY)}`), /label="000000000000 index\\n4\.0 KiB"/);
+  });
+
+  it('a blob two images hold is styled as a shared layer, with how many images hold it', () => {
+    const dot = renderDot(containerdReport());
+    const shared = nodeLine(dot, `blob:${hex(B_BASE)}`);
+    assert.match(shared, /label="777777777777 layer\\n30\.0 MiB\\nshared by 2 images"/);
+    assert.match(shared, /fillcolor="#fdd49e", color="#d94801", penwidth=2\.5, fontname="Helvetica-Bold"/);
+    const own = nodeLine(dot, `blob:${hex(B_APP)}`);
+    assert.doesNotMatch(own, /penwidth|shared|#fdd49e/);
+  });
+
+  it('each image points at each of its blobs once, dotted; the edges to a shared blob bold', () => {
+    const dot = renderDot(containerdReport());
+    const blobEdges = edges(dot).filter((e) => e.includes('"blob:'));
+    assert.deepEqual(blobEdges.sort(), [
+      `${q('image', NGINX)} -> ${q('blob', M_NGINX)}`,
+      `${q('image', NGINX)} -> ${q('blob', C_NGINX)}`,
+      `${q('image', NGINX)} -> ${q('blob', B_BASE)}`,
+      `${q('image', APP)} -> ${q('blob', M_APP)}`,
+      `${q('image', APP)} -> ${q('blob', C_APP)}`,
+      `${q('image', APP)} -> ${q('blob', B_BASE)}`,
+      `${q('image', APP)} -> ${q('blob', B_APP)}`,
+      `${q('image', LONELY)} -> ${q('blob', I_LONELY)}`,
+    ].sort());
+    const line = (from: string, to: string) => dot.split('\n').find((l) => l.trimStart().startsWith(`${q('image', from)} -> ${q('blob', to)}`))!;
+    assert.match(line(APP, B_BASE), /\[style="dotted", color="#d94801", penwidth=2\];$/);
+    assert.match(line(APP, B_APP), /\[style="dotted", color="#756bb1"\];$/);
+    // the layer edges are those of the classic graph
+    assert.deepEqual(edges(dot).filter((e) => !e.includes('"blob:')), edges(renderDot(report())));
+  });
+
+  it('the title counts the blobs, and their bytes in what is on disk', () => {
+    const dot = renderDot(containerdReport());
+    // layers 390 MiB + 1.5 KiB, blobs 130 MiB + 24 KiB (the unheld ones not)
+    assert.match(dot, /\\n3 images, 4 layers \(2 shared\), 7 blobs \(1 shared\): 520\.0 MiB on disk, /);
+    assert.match(renderDot(report()), /\\n3 images, 4 layers \(2 shared\): 390\.0 MiB on disk, /);
+  });
+
+  it('blobs in the order of their images, an image\'s own by kind, whatever the order of the report', () => {
+    const r = containerdReport();
+    const dot = renderDot(r);
+    const order = dot.split('\n').map((l) => /^ {2}"blob:([0-9a-f])/.exec(l)?.[1]).filter(Boolean);
+    // images by unique bytes: app's manifest, config, layers by digest; lonely's index; nginx's own
+    assert.deepEqual(order, ['8', '9', '7', 'f', '0', '5', '6']);
+    assert.equal(renderDot({ ...r, content: [...r.content].reverse(), images: [...r.images].reverse() }), dot);
+  });
+
+  it('a classic-store report draws no blob, and blobs no listed image holds change nothing', () => {
+    const classic = renderDot(report());
+    assert.doesNotMatch(classic, /blob/);
+    const r = containerdReport();
+    assert.equal(renderDot({ ...report(), content: r.content.filter((b) => b.digest === UNHELD || b.digest === UNLISTED) }), classic);
+  });
+
+  it('leaving containers out leaves the blobs in', () => {
+    const dot = renderDot(containerdReport(), { containers: false });
+    assert.doesNotMatch(dot, /container:/);
+    nodeLine(dot, `blob:${hex(B_BASE)}`);
+  });
+
+  it('blobKind: OCI\'s and Docker\'s media types', () => {
+    const kinds: Array<[string | null, string]> = [
+      ['application/vnd.oci.image.index.v1+json', 'index'],
+      ['application/vnd.docker.distribution.manifest.list.v2+json', 'index'],
+      ['application/vnd.oci.image.manifest.v1+json', 'manifest'],
+      ['application/vnd.docker.distribution.manifest.v2+json', 'manifest'],
+      ['application/vnd.oci.image.config.v1+json', 'config'],
+      ['application/vnd.docker.container.image.v1+json', 'config'],
+      ['application/vnd.oci.image.layer.v1.tar+gzip', 'layer'],
+      ['application/vnd.oci.image.layer.v1.tar+zstd', 'layer'],
+      ['application/vnd.oci.image.layer.nondistributable.v1.tar+gzip', 'layer'],
+      ['application/vnd.docker.image.rootfs.diff.tar.gzip', 'layer'],
+      ['application/vnd.in-toto+json', 'blob'],
+      [null, 'blob'],
+    ];
+    assert.deepEqual(kinds.map(([t]) => [t, blobKind(t)]), kinds);
   });
 });
