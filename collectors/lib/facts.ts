@@ -109,6 +109,8 @@ export interface ContainerFact {
   state: ContainerState;
   /** Names of the named volumes it mounts. */
   volumes: string[];
+  /** `Config.Labels` of config.v2.json: who owns it (compose project, `--owner.label` keys). */
+  labels: Record<string, string>;
   logs: Bytes;
   logFiles: number;
   /** The log files themselves, so the rest of the container's directory can be told apart. */

@@ -11,6 +11,7 @@ export interface ContainerConfig {
   imageId: string;
   state: ContainerState;
   volumes: string[];
+  labels: Record<string, string>;
 }
 
 interface ConfigV2 {
@@ -19,6 +20,7 @@ interface ConfigV2 {
   Image?: string;
   State?: { Running?: boolean; Paused?: boolean; Restarting?: boolean; Dead?: boolean; RemovalInProgress?: boolean; StartedAt?: string };
   MountPoints?: Record<string, { Type?: string; Name?: string; Driver?: string }>;
+  Config?: { Labels?: Record<string, unknown> | null };
 }
 
 /** Docker's zero time: a container that was created and never started. */
@@ -46,7 +48,19 @@ export function parseContainerConfig(text: string): ContainerConfig {
     imageId: typeof doc.Image === 'string' ? doc.Image : '',
     state: stateOf(doc.State),
     volumes: [...new Set(volumes)].sort(),
+    labels: labelsOf(doc.Config?.Labels),
   };
+}
+
+/**
+ * `Config.Labels`: string values only. Docker writes `null` for a container created without
+ * labels; a non-string value (a hand-edited file) is dropped rather than failing the container.
+ */
+export function labelsOf(raw: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return out;
+  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) if (typeof v === 'string') out[k] = v;
+  return out;
 }
 
 /** Whether a file in `containers/<id>/` is one of the container's json-file logs. */

@@ -86,7 +86,7 @@ function facts(api: ApiFacts | null = null): ScanFacts {
     ],
     mounts: [{ containerId: CONTAINER, mountId: MOUNT, initId: INIT, parent: CHA }],
     containers: [
-      { id: CONTAINER, name: 'web', imageId: IMG_A, state: 'exited', volumes: ['data'], logs: LOGS, logFiles: 1, logPaths: [] },
+      { id: CONTAINER, name: 'web', imageId: IMG_A, state: 'exited', volumes: ['data'], labels: {}, logs: LOGS, logFiles: 1, logPaths: [] },
     ],
     volumes: [
       { name: 'data', bytes: VOLUME },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { parseImageConfig, parseRepositories } from '../../collectors/stores/graphdriver/imagedb.js';
 import { parseLayerEntry } from '../../collectors/stores/graphdriver/layerdb.js';
-import { isJsonLog, parseContainerConfig, stateOf } from '../../collectors/sources/containers.js';
+import { isJsonLog, labelsOf, parseContainerConfig, stateOf } from '../../collectors/sources/containers.js';
 import { parseDockerHost } from '../../collectors/sources/docker-api.js';
 
 const hex = (c: string): string => c.repeat(64);
@@ -186,6 +186,17 @@ describe('parseContainerConfig and stateOf', () => {
       }),
     );
     assert.deepEqual(c.volumes, ['cache', 'data']);
+  });
+
+  it('reads Config.Labels, keeping string values; none (null or absent) is an empty set', () => {
+    const labels = { 'com.docker.compose.project': 'shop', 'com.docker.compose.service': 'web', team: '' };
+    assert.deepEqual(parseContainerConfig(config({ Config: { Image: 'shop-web', Labels: labels } })).labels, labels);
+    assert.deepEqual(parseContainerConfig(config({ Config: { Labels: null } })).labels, {});
+    assert.deepEqual(parseContainerConfig(config({ Config: {} })).labels, {});
+    assert.deepEqual(parseContainerConfig(config({})).labels, {});
+    assert.deepEqual(labelsOf({ a: 'x', n: 3, o: { b: 1 }, z: null }), { a: 'x' });
+    assert.deepEqual(labelsOf(['a']), {});
+    assert.deepEqual(labelsOf('a=b'), {});
   });
 
   it('throws on a missing or malformed ID and on text that is not JSON', () => {
