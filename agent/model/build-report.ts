@@ -5,6 +5,7 @@ import { ZERO, type Bytes, type LayerIndex } from '../../collectors/lib/facts.js
 import { listedImages } from './graph.js';
 import { dockerSize, holdersOf, imageReports, layerKeysOf, wasteJobs as jobsOf, type WasteJob } from './images.js';
 import { computeCopiedUp } from './layer-analysis.js';
+import { ownerReports } from './owners.js';
 import type { ContainerReport, ContentReport, LayerReport, OrphanReport, Report, VolumeReport } from './report.js';
 import type { ScanFacts } from './scan-facts.js';
 import { diskTotals } from './totals.js';
@@ -97,6 +98,39 @@ export function buildReport(f: ScanFacts): Report {
     containers: usersOfVolume.get(v.name) ?? [],
   }));
 
+  // Owners count units over the listed images and any other image a container runs; a layer and
+  // a blob may share a digest (a bottom layer's chain id is its diff id), so their keys differ.
+  const ownerImages = new Map(listed.map((i) => [i.id, i]));
+  for (const c of f.containers) {
+    const img = imageById.get(c.imageId);
+    if (img) ownerImages.set(img.id, img);
+  }
+  const unitDisk = new Map<string, number>();
+  const images4owners = [...ownerImages.values()].map((img) => {
+    const units = [
+      ...layerKeysOf(img).map((k) => {
+        unitDisk.set(`layer:${k}`, bytesOfDir(layerByKey.get(k)?.cacheId).disk);
+        return `layer:${k}`;
+      }),
+      ...(img.blobs ?? []).map((d) => {
+        unitDisk.set(`blob:${d}`, bytesOfDir(d).disk);
+        return `blob:${d}`;
+      }),
+    ];
+    return { id: img.id, units };
+  });
+  const reportOf = new Map(containers.map((c) => [c.id, c]));
+  const owners = ownerReports({
+    ownerLabels: f.ownerLabels ?? [],
+    containers: f.containers.map((c) => {
+      const r = reportOf.get(c.id)!;
+      return { id: c.id, imageId: c.imageId, volumes: c.volumes, labels: c.labels, writable: r.writable.disk, init: r.init.disk, logs: r.logs };
+    }),
+    volumes: volumes.map((v) => ({ name: v.name, disk: v.disk })),
+    images: images4owners,
+    unitDisk,
+  });
+
   const orphans: OrphanReport[] = [];
   const buildCache = { disk: f.buildkitStore.disk, apparent: f.buildkitStore.apparent, dirs: 0 };
   for (const d of f.dirs.values()) {
@@ -129,6 +163,7 @@ export function buildReport(f: ScanFacts): Report {
     content,
     containers,
     volumes,
+    owners,
     orphans,
     buildCache,
     totals: { disk: totals('disk'), apparent: totals('apparent'), naiveVirtual },

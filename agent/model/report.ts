@@ -65,6 +65,28 @@ export interface VolumeReport {
   containers: string[];
 }
 
+/** What an owner's containers, volumes and images cost on disk (../shared/contract.md, "Owners"). */
+export interface OwnerDisk {
+  /** Its containers' writable layers, their `-init` layers included. */
+  writable: number;
+  logs: number;
+  /** The named volumes only its containers mount. */
+  volumes: number;
+  /** Image units no image outside the owner's own (those only its containers use) holds. */
+  imagesExclusive: number;
+  /** The other units of the images its containers use. */
+  imagesShared: number;
+}
+
+export interface OwnerReport {
+  kind: 'compose-project' | 'label';
+  name: string;
+  containers: string[];
+  /** Extension (compose projects): each container's `com.docker.compose.service`, by id. */
+  services?: Record<string, string>;
+  disk: OwnerDisk;
+}
+
 export interface ContentReport {
   digest: string;
   mediaType: string | null;
@@ -143,6 +165,8 @@ export interface Report {
   content: ContentReport[];
   containers: ContainerReport[];
   volumes: VolumeReport[];
+  /** Compose projects and `--owner.label` values, by kind and name. */
+  owners: OwnerReport[];
   orphans: OrphanReport[];
   buildCache: BuildCacheReport;
   totals: Totals;

@@ -33,6 +33,8 @@ export interface ScanFacts {
   api: ApiFacts | null;
   errors: ScanError[];
   scan: ScanMeta;
+  /** `--owner.label` keys: each distinct value of each is an owner (absent: none). */
+  ownerLabels?: string[];
   /** Waste figures already worked out, by waste job key (see wasteJobs); the rest is computed. */
   waste?: ReadonlyMap<string, Bytes>;
 }

@@ -75,6 +75,7 @@ export function report(): Report {
       },
     ],
     volumes: [],
+    owners: [],
     orphans: [],
     buildCache: { disk: 0, apparent: 0, dirs: 0 },
     totals: { disk: zero, apparent: zero, naiveVirtual: 0 },

@@ -29,6 +29,7 @@ function report(over: Partial<Report> = {}): Report {
     layers: [],
     containers: [],
     volumes: [],
+    owners: [],
     orphans: [],
     buildCache: { disk: 0, apparent: 0, dirs: 0 },
     totals: { disk: zeroTotals, apparent: zeroTotals, naiveVirtual: 0 },

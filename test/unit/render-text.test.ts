@@ -71,6 +71,7 @@ function report(): Report {
       },
     ],
     volumes: [{ name: 'pgdata', disk: 1.5 * GiB, apparent: 1.4 * GiB, containers: [WEB] }],
+    owners: [],
     orphans: [{ id: 'd'.repeat(64), kind: 'layer-dir', path: ORPHAN_PATH, disk: 64 * MiB, apparent: 60 * MiB }],
     buildCache: { disk: 2 * GiB, apparent: 1.9 * GiB, dirs: 7 },
     totals: {
