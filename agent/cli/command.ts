@@ -38,6 +38,11 @@ const OPTIONS = {
     describe: "containerd's root, for the containerd image store (read only)",
   },
   'containerd-namespace': { type: 'string', defaultDescription: 'every namespace', describe: "The containerd namespace to measure (Docker's is moby, Kubernetes' k8s.io)" },
+  'owner.label': {
+    type: 'string',
+    array: true,
+    describe: 'A container label whose every value is an owner, named KEY=value (repeatable; compose projects are owners without it)',
+  },
   'docker-timeout': { type: 'number', default: 10, describe: 'Seconds to wait for the Docker API before going on from disk alone' },
   'scan.schedule': { type: 'string', default: '*/5 * * * *', describe: 'When the agent scans (cron, 5 or 6 fields); it also scans at start' },
   'web.listen-address': { type: 'string', default: DEFAULT_LISTEN, describe: 'host:port to serve metrics on' },
@@ -61,6 +66,8 @@ function withEnvDefaults(env: NodeJS.ProcessEnv): Record<string, Options> {
     out[flag] = { ...opt, describe: `${opt.describe} [env ${envName(flag)}]` };
     if (value === undefined) continue;
     if (opt.type === 'boolean') out[flag]!.default = /^(1|true|yes)$/i.test(value);
+    // A repeatable flag from one variable: its values separated by commas.
+    else if (opt.array) out[flag]!.default = value.split(',').filter((v) => v !== '');
     else if (opt.type === 'number') out[flag]!.default = Number(value);
     else out[flag]!.default = value;
   }
@@ -68,6 +75,11 @@ function withEnvDefaults(env: NodeJS.ProcessEnv): Record<string, Options> {
 }
 
 class UsageError extends Error {}
+
+/** `--owner.label` as given: absent, once or repeated; each key once, in the order given. */
+function ownerLabelsOf(v: unknown): string[] {
+  return [...new Set((Array.isArray(v) ? v : v === undefined ? [] : [v]).map(String))];
+}
 
 function fail(message: string, code: number): never {
   process.stderr.write(`layerdu: ${message}\n`);
@@ -80,12 +92,14 @@ async function main(argv: string[]): Promise<void> {
     .usage(
       '$0 [--report] [options]\n\nWhere did the disk go on this Docker host? True shared and unique bytes of image layers, containers, logs, volumes and build cache, from disk metadata, with the Docker API as a cross-check.',
     )
-    .parserConfiguration({ 'dot-notation': false })
+    // Not greedy: `--owner.label team app` is a mistake to name, not two keys.
+    .parserConfiguration({ 'dot-notation': false, 'greedy-arrays': false })
     .options(withEnvDefaults(process.env))
     .check((a) => {
       parseDockerHost(String(a['docker-host']));
       if (!(Number(a['docker-timeout']) > 0)) throw new Error('--docker-timeout must be a positive number of seconds');
       if (!String(a['web.telemetry-path']).startsWith('/')) throw new Error('--web.telemetry-path must start with /');
+      if (ownerLabelsOf(a['owner.label']).some((k) => k.trim() === '')) throw new Error('--owner.label needs a label key');
       return true;
     })
     .example('$0 --report', 'Audit this host once, for a person')
@@ -108,6 +122,7 @@ async function main(argv: string[]): Promise<void> {
   const dockerHost = String(args['docker-host']);
   const containerd = { root: given('containerd-root'), namespace: given('containerd-namespace') };
   const apiTimeoutMs = Number(args['docker-timeout']) * 1000;
+  const ownerLabels = ownerLabelsOf(args['owner.label']);
 
   if (!args.report) {
     // The agent's modules (prom-client, node-cron, yaml, bcrypt) load only for the agent: a
@@ -134,6 +149,7 @@ async function main(argv: string[]): Promise<void> {
       host,
       containerd,
       apiTimeoutMs,
+      ownerLabels,
       schedule: String(args['scan.schedule']),
       listen: String(args['web.listen-address']),
       telemetryPath: String(args['web.telemetry-path']),
@@ -147,7 +163,7 @@ async function main(argv: string[]): Promise<void> {
         process.stderr.write(`\rwalking layer directories ${done}/${total}${done === total ? '\r\x1b[K' : ''}`);
       }
     : undefined;
-  const report = await scan({ dockerRoot, dockerHost, host, containerd, apiTimeoutMs, onProgress: progress, readApi: readDockerApiOffThread });
+  const report = await scan({ dockerRoot, dockerHost, host, containerd, apiTimeoutMs, ownerLabels, onProgress: progress, readApi: readDockerApiOffThread });
   for (const e of report.errors) process.stderr.write(`layerdu: ${e.source}: ${e.path ? `${e.path}: ` : ''}${e.message}\n`);
   const format = args.format as (typeof FORMATS)[number];
   const out =

@@ -31,6 +31,8 @@ export interface ScanOptions {
   /** Where the containerd store is, when not where it is looked for, and which namespace. */
   containerd?: ContainerdOptions;
   apiTimeoutMs?: number;
+  /** `--owner.label` keys: each distinct value of each is an owner. */
+  ownerLabels?: string[];
   /** How the API is read (default: on this thread, readDockerApi). */
   readApi?: (url: string, timeoutMs: number) => Promise<ApiFacts>;
   /** Walks of committed image layers, kept between scans by the agent; they never change. */
@@ -206,6 +208,7 @@ export async function scan(opts: ScanOptions): Promise<Report> {
       layersReused: walked.layersReused,
     },
     waste,
+    ownerLabels: opts.ownerLabels ?? [],
   };
   if (opts.wasteMemo) opts.wasteMemo.current = waste;
   return buildReport(facts);

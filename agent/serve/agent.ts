@@ -18,6 +18,8 @@ export interface AgentOptions {
   host: HostPaths;
   containerd: ContainerdOptions;
   apiTimeoutMs: number;
+  /** `--owner.label` keys. */
+  ownerLabels?: string[];
   schedule: string;
   listen: string;
   telemetryPath: string;
@@ -46,7 +48,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   let slowLogged = false;
 
   const loop = new ScanLoop(opts.schedule, async () => {
-    const report = await scan({ dockerRoot: opts.dockerRoot, dockerHost: opts.dockerHost, host: opts.host, containerd: opts.containerd, apiTimeoutMs: opts.apiTimeoutMs, layerCache, wasteMemo });
+    const report = await scan({ dockerRoot: opts.dockerRoot, dockerHost: opts.dockerHost, host: opts.host, containerd: opts.containerd, apiTimeoutMs: opts.apiTimeoutMs, ownerLabels: opts.ownerLabels, layerCache, wasteMemo });
     metrics.update(report);
     const firstProblems = last === null || last.errors.length !== report.errors.length;
     last = report;
