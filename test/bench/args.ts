@@ -8,18 +8,24 @@ export interface Args {
   rebuild: boolean;
   buildOnly: boolean;
   base: string;
+  store: Store;
 }
 
-const USAGE = `usage: npm run bench -- [--files ${Object.keys(PRESETS).join('|')}] [--runs N] [--rebuild] [--build-only] [--root-base DIR]
+export type Store = 'overlay2' | 'containerd' | 'both';
+const STORES: Store[] = ['overlay2', 'containerd', 'both'];
+
+const USAGE = `usage: npm run bench -- [--files ${Object.keys(PRESETS).join('|')}] [--runs N] [--rebuild] [--build-only] [--root-base DIR] [--store overlay2|containerd|both]
   --files       fixture size: total files of its two big layers (default 300k)
   --runs        timed runs per command after one warm-up run (default 5; the median is reported)
   --rebuild     rebuild the fixture even when its marker says it is current
   --build-only  build (or check) the fixture and stop
   --root-base   where fixtures live (default $LAYERDU_BENCH_ROOT or /var/tmp/layerdu-bench)
+  --store       which fixture to build and measure: the overlay2 one, the containerd-store one, or
+                both (default); run alone, the other's figures come from results-<files>.json
 `;
 
 export function parseArgs(argv: string[]): Args {
-  const a: Args = { files: '300k', runs: 5, rebuild: false, buildOnly: false, base: process.env.LAYERDU_BENCH_ROOT || '/var/tmp/layerdu-bench' };
+  const a: Args = { files: '300k', runs: 5, rebuild: false, buildOnly: false, base: process.env.LAYERDU_BENCH_ROOT || '/var/tmp/layerdu-bench', store: 'both' };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
     const val = () => {
@@ -32,6 +38,11 @@ export function parseArgs(argv: string[]): Args {
     else if (flag === '--rebuild') a.rebuild = true;
     else if (flag === '--build-only') a.buildOnly = true;
     else if (flag === '--root-base') a.base = path.resolve(val());
+    else if (flag === '--store') {
+      const v = val() as Store;
+      if (!STORES.includes(v)) throw new Error(`--store ${v}: one of ${STORES.join(', ')}`);
+      a.store = v;
+    }
     else if (flag === '--help' || flag === '-h') {
       process.stdout.write(USAGE);
       process.exit(0);

@@ -5,7 +5,7 @@ import { MiB, type Series } from './measure.js';
 import type { AgainstDu } from './report-runs.js';
 import { fmt } from './table.js';
 
-const TARGETS = {
+export const TARGETS = {
   duRatio: 1.5,
   peakRssMiB: 256,
   rescanRatio: 0.2,
@@ -25,6 +25,8 @@ export interface Check {
   target: string;
   pass: boolean | null;
   note?: string;
+  /** Which part of the bench made it (absent in schema 2 files: overlay2). */
+  group?: 'overlay2' | 'containerd' | 'relative';
 }
 
 export interface Measured {
@@ -84,5 +86,5 @@ export function checksFor({ files, down, up, startup, df, agent, growth }: Measu
       note: reportDown.errorsOtherThanApi.length ? `${reportDown.errorsOtherThanApi.length} scan errors` : `${reportDown.layers} layers, ${reportDown.containers} containers`,
     },
   );
-  return checks;
+  return checks.map((c) => ({ ...c, group: 'overlay2' as const }));
 }

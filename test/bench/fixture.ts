@@ -57,7 +57,7 @@ function genCommand(runs: string[][]): string {
   return `echo ${b64} | base64 -d > /tmp/gen.sh && ${calls} && rm /tmp/gen.sh`;
 }
 
-function dockerfile(p: Preset): string {
+export function dockerfile(p: Preset): string {
   const n = String(p.perLayer);
   return [
     'FROM layerdu-bench-base:latest',
@@ -67,7 +67,7 @@ function dockerfile(p: Preset): string {
   ].join('\n');
 }
 
-function containerCommand(p: Preset): string {
+export function containerCommand(p: Preset): string {
   return `${genCommand([['copyup', '/data/a', '/data/b', String(p.perLayer), String(p.copyUp)]])} && echo copied up`;
 }
 
@@ -106,18 +106,18 @@ export function assertBenchRoot(root: string, base: string): void {
   }
 }
 
-function freeBytes(dir: string): number {
+export function freeBytes(dir: string): number {
   const s = statfsSync(dir);
   return s.bavail * s.bsize;
 }
 
-async function du(args: string[], p: string): Promise<number> {
+export async function du(args: string[], p: string): Promise<number> {
   const out = await run('du', [...args, p]);
   return Number(out.split(/\s/)[0]);
 }
 
 /** Runs the docker client against `d`, its output going to our stderr as progress. */
-function dockerLoud(d: Daemon, args: string[], env: Record<string, string> = {}): Promise<void> {
+export function dockerLoud(d: Daemon, args: string[], env: Record<string, string> = {}): Promise<void> {
   return new Promise((resolve, reject) => {
     const e: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: d.host, DOCKER_CLI_HINTS: 'false', ...env };
     delete e.DOCKER_CONTEXT;

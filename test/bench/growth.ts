@@ -26,9 +26,10 @@ export function growthFromSmaller(files: string, fixture: FixtureInfo, reportDow
   const smallerFile = smaller ? resultsFile(smaller) : null;
   if (smallerFile && existsSync(smallerFile) && reportDown.peakRssMiB !== null) {
     const prev = JSON.parse(readFileSync(smallerFile, 'utf8')) as Results;
-    const prevRss = prev.reportApiDown.peakRssMiB;
-    if (prevRss) {
-      const filesRatio = fixture.overlay2Inodes / prev.fixture.overlay2Inodes;
+    const prevRss = prev.reportApiDown?.peakRssMiB;
+    const prevInodes = prev.fixture?.overlay2Inodes;
+    if (prevRss && prevInodes) {
+      const filesRatio = fixture.overlay2Inodes / prevInodes;
       const rssRatio = reportDown.peakRssMiB / prevRss;
       const base = startup.medianRss === null ? null : startup.medianRss / MiB;
       growth = {
@@ -37,7 +38,7 @@ export function growthFromSmaller(files: string, fixture: FixtureInfo, reportDow
         rssRatio,
         exponent: Math.log(rssRatio) / Math.log(filesRatio),
         exponentAboveStartup: base !== null && prevRss > base ? Math.log((reportDown.peakRssMiB - base) / (prevRss - base)) / Math.log(filesRatio) : null,
-        marginalBytesPerFile: ((reportDown.peakRssMiB - prevRss) * MiB) / (fixture.overlay2Inodes - prev.fixture.overlay2Inodes),
+        marginalBytesPerFile: ((reportDown.peakRssMiB - prevRss) * MiB) / (fixture.overlay2Inodes - prevInodes),
         peakRssMiB: { [smaller!]: prevRss, [files]: reportDown.peakRssMiB },
       };
     }

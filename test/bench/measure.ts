@@ -136,7 +136,18 @@ export async function interleaved(specs: Spec[], n: number, log: (m: string) => 
   });
 }
 
+/** a's time over b's, round by round (series from one `interleaved` call). */
+export function roundRatios(a: Series, b: Series): number[] {
+  return a.runs.map((r, i) => r.ms / b.runs[i]!.ms);
+}
+
 /** The median of a's time over b's, round by round (series from one `interleaved` call). */
 export function pairedRatio(a: Series, b: Series): number {
-  return median(a.runs.map((r, i) => r.ms / b.runs[i]!.ms));
+  return median(roundRatios(a, b));
+}
+
+/** The median absolute deviation from the median: how far a typical sample strays. */
+export function mad(xs: number[]): number {
+  const m = median(xs);
+  return median(xs.map((x) => Math.abs(x - m)));
 }

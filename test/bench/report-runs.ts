@@ -2,15 +2,16 @@
 import * as path from 'node:path';
 import { CLI } from '../support/oracles.js';
 import { log } from './log.js';
-import { interleaved, median, MiB, pairedRatio, type Series, type Timed } from './measure.js';
+import { interleaved, median, MiB, pairedRatio, roundRatios, type Series, type Timed } from './measure.js';
 
 interface ReportJson {
   errors: { source: string; path?: string | null; message: string }[];
   layers: unknown[];
   images: unknown[];
   containers: { copiedUp: { disk: number } }[];
-  totals: { disk: { imageLayers: number; containerLayers: number; orphans: number; buildCache: number; total: number } };
-  scan: { durationSeconds: number; layersWalked: number; layersReused: number };
+  orphans: { kind: string; disk: number }[];
+  totals: { disk: { imageLayers: number; imageContent: number; containerLayers: number; orphans: number; buildCache: number; total: number } };
+  scan: { durationSeconds: number; layersWalked: number; layersReused: number; collectors: { name: string; durationSeconds: number }[] };
 }
 
 function parseReport(t: Timed): ReportJson {
@@ -31,6 +32,12 @@ export interface ReportSeries {
   scanSecondsMedian: number;
   errorsOtherThanApi: string[];
   overlay2ReportBytes: number;
+  /** containerd store: image and container layers plus orphaned snapshot dirs (what lives in snapshots/). */
+  snapshotReportBytes: number;
+  /** The last run's disk totals by category. */
+  disk: ReportJson['totals']['disk'];
+  /** Each collector's own duration, median seconds over the timed runs (they run concurrently). */
+  collectorsSeconds: Record<string, number>;
   layers: number;
   images: number;
   containers: number;
@@ -47,6 +54,11 @@ function summarize(s: Series, parsed: ReportJson[]): ReportSeries {
     scanSecondsMedian: median(parsed.map((p) => p.scan.durationSeconds)),
     errorsOtherThanApi: [...new Set(last.errors.filter((e) => e.source !== 'docker-api').map((e) => `${e.source}: ${e.path ?? ''}: ${e.message}`))],
     overlay2ReportBytes: d.imageLayers + d.containerLayers + d.orphans + d.buildCache,
+    snapshotReportBytes: d.imageLayers + d.containerLayers + last.orphans.filter((o) => o.kind === 'snapshot').reduce((s, o) => s + o.disk, 0),
+    disk: d,
+    collectorsSeconds: Object.fromEntries(
+      last.scan.collectors.map((c) => [c.name, median(parsed.map((p) => p.scan.collectors.find((x) => x.name === c.name)?.durationSeconds ?? 0))]),
+    ),
     layers: last.layers.length,
     images: last.images.length,
     containers: last.containers.length,
@@ -58,24 +70,39 @@ export interface AgainstDu {
   duBytes: number;
   report: ReportSeries;
   ratio: number;
+  /** report/du of each round. */
+  ratios: number[];
 }
 
-/** du of overlay2 and a report run in turn (measure.ts, interleaved): their ratio round by round. */
-export async function againstDu(label: string, runs: number, root: string, host: string): Promise<AgainstDu> {
+export interface DuTarget {
+  duLabel: string;
+  /** What du -sB1 measures. */
+  duPath: string;
+  /** layerdu's arguments after `--report --format json`. */
+  reportArgs: string[];
+}
+
+/** The overlay2 fixture: du of <root>/overlay2 against the report of the docker root. */
+export function overlay2Target(root: string, host: string): DuTarget {
+  return { duLabel: 'du -sB1 overlay2', duPath: path.join(root, 'overlay2'), reportArgs: ['--docker-root', root, '--docker-host', host] };
+}
+
+/** du and a report run in turn (measure.ts, interleaved): their ratio round by round. */
+export async function againstDu(label: string, runs: number, target: DuTarget): Promise<AgainstDu> {
   const parsed: ReportJson[] = [];
   let duBytes = 0;
   const [du, report] = await interleaved(
     [
-      { label: 'du -sB1 overlay2', cmd: 'du', args: ['-sB1', path.join(root, 'overlay2')], check: (t) => void (duBytes = Number(t.stdout.split(/\s/)[0])) },
+      { label: target.duLabel, cmd: 'du', args: ['-sB1', target.duPath], check: (t) => void (duBytes = Number(t.stdout.split(/\s/)[0])) },
       {
         label,
         cmd: process.execPath,
-        args: [CLI, '--report', '--format', 'json', '--docker-root', root, '--docker-host', host],
+        args: [CLI, '--report', '--format', 'json', ...target.reportArgs],
         check: (t) => void parsed.push(parseReport(t)),
       },
     ],
     runs,
     log,
   );
-  return { du: du!, duBytes, report: summarize(report!, parsed.slice(1)), ratio: pairedRatio(report!, du!) };
+  return { du: du!, duBytes, report: summarize(report!, parsed.slice(1)), ratio: pairedRatio(report!, du!), ratios: roundRatios(report!, du!) };
 }

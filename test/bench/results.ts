@@ -1,12 +1,16 @@
 // test/bench/results-<files>.json: every figure of a run, with the host and the commit it ran on.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../support/oracles.js';
 import type { AgentResult } from './agent-bench.js';
 import type { Check } from './checks.js';
+import type { ContainerdMeasured } from './containerd-bench.js';
+import type { ContainerdFixtureInfo } from './fixture-containerd.js';
 import type { FixtureInfo } from './fixture.js';
 import type { Growth } from './growth.js';
+import { MiB } from './measure.js';
 import type { ReportSeries } from './report-runs.js';
 
 export function resultsFile(files: string): string {
@@ -36,21 +40,72 @@ export function hostInfo(loadBefore: number[]): Record<string, unknown> {
   };
 }
 
-export interface Results {
-  schema: 2;
-  files: string;
-  generatedAt: string;
-  runs: number;
-  host: Record<string, unknown>;
-  git: ReturnType<typeof gitInfo>;
+/** The overlay2 part (schema 2's fields, kept at the top level). */
+export interface Overlay2Results {
   fixture: FixtureInfo & { root: string };
   du: { medianSeconds: number; samplesSeconds: number[]; bytes: number; peakRssMiB: number | null };
-  /** ratioToDu: the median of report/du, run by run (du ran beside each report run). */
-  reportApiDown: ReportSeries & { ratioToDu: number };
+  /** ratioToDu: the median of report/du, run by run (du ran beside each report run): roundRatios. */
+  reportApiDown: ReportSeries & { ratioToDu: number; roundRatios?: number[] };
   startup: { medianSeconds: number; samplesSeconds: number[]; peakRssMiB: number | null };
   reportApiUp: ReportSeries & { ratioToDu: number; duBesideMedianSeconds: number };
   dockerSystemDf: { medianSeconds: number; samplesSeconds: number[] };
   agent: AgentResult;
   growth: Growth | null;
+}
+
+/** The containerd-store part, with its own time, host and commit (it may run alone: --store). */
+export interface ContainerdResults {
+  generatedAt: string;
+  runs: number;
+  host: Record<string, unknown>;
+  git: ReturnType<typeof gitInfo>;
+  fixture: ContainerdFixtureInfo;
+  /** du -sB1 of the containerd root. */
+  du: { medianSeconds: number; samplesSeconds: number[]; bytes: number; peakRssMiB: number | null };
+  reportApiDown: ReportSeries & { ratioToDu: number; roundRatios: number[] };
+  /** du -sB1 -c of every snapshots/<id>/fs, against reportApiDown.snapshotReportBytes. */
+  snapshotsFsBytes: number;
+  snapshotDirs: number;
+}
+
+/**
+ * The top level (generatedAt, host, git and the overlay2 fields, absent until that part ran)
+ * describes the overlay2 part's run; `containerd` its own. A run of one store (--store) keeps the
+ * other's part of the file as it was.
+ */
+export type Results = {
+  schema: 3;
+  files: string;
+  generatedAt: string;
+  runs: number;
+  host: Record<string, unknown>;
+  git: ReturnType<typeof gitInfo>;
+  containerd: ContainerdResults | null;
   checks: Check[];
+} & Partial<Overlay2Results>;
+
+/** An earlier results file (schema 2 or 3), or null. */
+export function readResults(files: string): Results | null {
+  try {
+    const r = JSON.parse(readFileSync(resultsFile(files), 'utf8')) as Omit<Results, 'schema'> & { schema: number };
+    return { ...r, schema: 3, containerd: r.containerd ?? null, checks: r.checks.map((c) => ({ ...c, group: c.group ?? 'overlay2' })) };
+  } catch {
+    return null;
+  }
+}
+
+/** containerdResults from what benchContainerd measured. */
+export function containerdResults(m: ContainerdMeasured, fixture: ContainerdFixtureInfo, runs: number, loadBefore: number[]): ContainerdResults {
+  const { du, duBytes, report, ratio, ratios } = m.run;
+  return {
+    generatedAt: new Date().toISOString(),
+    runs,
+    host: hostInfo(loadBefore),
+    git: gitInfo(),
+    fixture,
+    du: { medianSeconds: du.medianMs / 1000, samplesSeconds: du.runs.map((r) => r.ms / 1000), bytes: duBytes, peakRssMiB: du.maxRss === null ? null : du.maxRss / MiB },
+    reportApiDown: { ...report, ratioToDu: ratio, roundRatios: ratios },
+    snapshotsFsBytes: m.snapshotsFsBytes,
+    snapshotDirs: m.snapshotDirs,
+  };
 }

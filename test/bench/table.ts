@@ -15,3 +15,14 @@ export function table(checks: Check[]): string {
   const line = (r: string[]) => r.map((c, i) => (i === 1 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
+
+/** Each collector's median duration, one column a store; a store without that collector shows n/a. */
+export function collectorsTable(byStore: Record<string, Record<string, number>>): string {
+  const stores = Object.keys(byStore);
+  const names = [...new Set(stores.flatMap((s) => Object.keys(byStore[s]!)))].sort();
+  const rows = names.map((n) => [n, ...stores.map((s) => fmt(byStore[s]![n] ?? null, 's'))]);
+  const head = ['collector', ...stores];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => (i > 0 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}

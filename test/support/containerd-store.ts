@@ -1,6 +1,7 @@
 // A private Docker daemon on the containerd image store: Debian 13's dockerd 26.1 with the
 // `containerd-snapshotter` feature, on a private containerd 1.7 (Debian 13's as well) that has its
-// own root, state and socket. Both live under one mkdtemp('/tmp/ldc-') directory:
+// own root, state and socket. Both live under one mkdtemp('/tmp/ldc-') directory (or the caller's
+// `base`, which stop() keeps):
 //   <base>/docker/                the docker data root (Daemon.root; socket, exec root, pidfile inside)
 //   <base>/daemon.json            {"features":{"containerd-snapshotter":true}}
 //   <base>/containerd/config.toml version 2; root, state, grpc.address below; CRI disabled
@@ -54,6 +55,8 @@ export interface ContainerdStoreOptions {
   startTimeoutMs?: number;
   /** Merged into daemon.json (the containerd-snapshotter feature is always on). */
   daemonJson?: Record<string, unknown>;
+  /** Lay the daemons out in this directory (made if missing, kept by stop()) instead of a fresh mkdtemp('/tmp/ldc-'). */
+  base?: string;
 }
 
 const liveContainerd = new Set<ChildProcess>();
@@ -92,7 +95,8 @@ export async function startContainerdStore(opts: ContainerdStoreOptions = {}): P
   const bins = await ensureTrixie();
   const timeoutMs = opts.startTimeoutMs ?? 90_000;
 
-  const base = await mkdtemp('/tmp/ldc-');
+  const created = opts.base === undefined;
+  const base = opts.base === undefined ? await mkdtemp('/tmp/ldc-') : path.resolve(opts.base);
   const cdir = path.join(base, 'containerd');
   const dockerRoot = path.join(base, 'docker');
   const tmp = path.join(base, 'tmp');
@@ -156,8 +160,8 @@ export async function startContainerdStore(opts: ContainerdStoreOptions = {}): P
           await exit;
         }
       }
-      // shims (their -address names our socket), mounts under <base>, then <base> itself
-      await clearLeftovers(base, true);
+      // shims (their -address names our socket), mounts under <base>, then <base> itself (when made here)
+      await clearLeftovers(base, created);
     })();
     return stopping;
   };
