@@ -26,6 +26,7 @@ export class ReportMetrics {
   readonly wasted;
   readonly orphanBytes;
   readonly volumeBytes;
+  readonly ownerBytes;
   readonly hostBytes;
   readonly storeBytes;
   readonly naiveVirtual;
@@ -57,6 +58,7 @@ export class ReportMetrics {
     this.wasted = this.gauge('layerdu_wasted_bytes', "Disk bytes of files in an image's lower layers that its upper layers delete or overwrite", ['image_id', 'image']);
     this.orphanBytes = this.gauge('layerdu_orphan_bytes', 'Disk bytes of a storage-driver directory nothing refers to', ['id']);
     this.volumeBytes = this.gauge('layerdu_volume_bytes', 'Disk bytes of a named volume', ['name']);
+    this.ownerBytes = this.gauge('layerdu_owner_bytes', "Disk bytes of an owner (compose project, --owner.label value): its containers' writable (with -init) and log bytes, the volumes only it mounts, image units only its images hold (images_exclusive) and the rest of the images it runs", ['kind', 'name', 'scope']);
     this.hostBytes = this.gauge('layerdu_host_bytes', 'Disk bytes under the docker root by category, each byte counted once (other: metadata and bookkeeping)', ['category']);
     this.storeBytes = this.gauge('layerdu_store_bytes', 'Disk bytes under an image store\'s roots; an inactive store is hidden by Docker, not freed', ['store', 'active']);
     this.naiveVirtual = this.gauge('layerdu_naive_virtual_bytes', "What adding up every image's and container's virtual size claims");
@@ -105,6 +107,11 @@ export class ReportMetrics {
     }
     for (const o of report.orphans) this.orphanBytes.set({ id: o.id }, o.disk);
     for (const v of report.volumes) this.volumeBytes.set({ name: v.name }, v.disk);
+    for (const o of report.owners) {
+      const d = o.disk;
+      const scopes = { writable: d.writable, logs: d.logs, volumes: d.volumes, images_exclusive: d.imagesExclusive, images_shared: d.imagesShared };
+      for (const [scope, bytes] of Object.entries(scopes)) this.ownerBytes.set({ kind: o.kind, name: o.name, scope }, bytes);
+    }
 
     const t = report.totals.disk;
     const categories = {

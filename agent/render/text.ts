@@ -1,6 +1,7 @@
 // `layerdu --report` (text): the report for a person at a terminal. Figures are disk bytes
 // (du -sB1) unless a column says apparent; see ../shared/contract.md.
 import type { Report } from '../model/report.js';
+import { ownersSection } from './text-owners.js';
 import { contentLines, dockerCaveats, storesSection } from './text-stores.js';
 import { type Column, formatIEC, table } from './units.js';
 
@@ -139,6 +140,9 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
           ),
         ],
   );
+
+  const owners = ownersSection(report, bold, grid, (id) => names.get(id) ?? shortId(id));
+  if (owners.length) sections.push(owners);
 
   const bc = report.buildCache;
   sections.push([

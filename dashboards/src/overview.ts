@@ -6,6 +6,7 @@ import { Board } from './lib.js';
 import { containersRow } from './overview/containers.js';
 import { rootFilesystemRow, whereTheDiskWentRow } from './overview/disk.js';
 import { imagesRow } from './overview/images.js';
+import { ownersRow } from './overview/owners.js';
 import { scanHealthRow } from './overview/scan-health.js';
 import { storageDriverRow } from './overview/storage-driver.js';
 import { storesRow } from './overview/stores.js';
@@ -27,6 +28,7 @@ export function overview(): Dashboard {
   imagesRow(b);
   containersRow(b);
   volumesRow(b);
+  ownersRow(b);
   storageDriverRow(b);
   storesRow(b);
   scanHealthRow(b);
