@@ -47,7 +47,7 @@ export async function walkDirs(
       return;
     }
     const walkProblems: Problem[] = [];
-    const walked = await walkTree(d.path, { problems: walkProblems, index: d.index, opaque: d.opaque });
+    const walked = await walkTree(d.path, { problems: walkProblems, index: d.index, opaque: d.opaque, ...(d.entries !== undefined ? { entries: d.entries } : {}) });
     problems.push(...walkProblems);
     const bytes = { disk: walked.size.disk, apparent: walked.size.apparent };
     out.dirs.set(d.id, fact(d, bytes));

@@ -42,6 +42,8 @@ export interface StoreDir extends WalkFlags {
   kind?: OrphanKind;
   /** A single file (a content blob): measured by its own lstat, not walked. */
   file?: boolean;
+  /** How many entries the walked tree has, when the store recorded it. */
+  entries?: number;
 }
 
 export interface Inventory {

@@ -38,6 +38,8 @@ export interface WalkOptions {
   relative?: boolean;
   /** Absolute paths left out with everything under them (counted elsewhere). */
   skip?: string[];
+  /** How many entries the tree has, when its store recorded it: small trees skip the walker process. */
+  entries?: number;
 }
 
 /**

@@ -81,14 +81,22 @@ async function walkSkipping(root: string, opts: WalkOptions & { skip: string[] }
 }
 
 /**
+ * Below this many entries a walk runs on this thread: starting find (or waiting for a walker
+ * process) costs a few milliseconds, lstat-ing a couple of hundred entries here about one.
+ */
+const SMALL_TREE = 256;
+
+/**
  * Walks a tree; problems go to `problems` and the walk always completes. With a custom `fs`
- * (tests that stage races) the Node walker runs inline.
+ * (tests that stage races) the Node walker runs inline, and so it does for a tree known to be small.
  */
 export async function walkTree(root: string, opts: WalkOptions & { problems: Problem[] }): Promise<Omit<WalkOutcome, 'problems'>> {
   let outcome: WalkOutcome;
   if (opts.fs) {
     const { walkTreeSync } = await import('./node-walk.js');
     outcome = walkTreeSync(root, opts);
+  } else if (opts.entries !== undefined && opts.entries <= SMALL_TREE && !opts.skip?.length) {
+    outcome = await walkYieldingInto(root, opts, new TreeTally(opts.index === true, opts.opaque));
   } else if (await findWanted()) {
     outcome = opts.skip?.length ? await walkSkipping(root, { ...opts, skip: opts.skip }) : await withFindSlot(() => walkWithFind(root, opts));
   } else {

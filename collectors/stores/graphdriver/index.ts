@@ -115,6 +115,8 @@ function found(evidence: DriverEvidence, name: string | null, dockerRoot: string
           weight: weightOf(role, layer),
           cacheKey: layer ? `${layer.chainId}@${id}` : null,
           ...(role === 'orphan' ? { kind: 'layer-dir' as const } : {}),
+          // An overlay `-init` layer holds the dozen entries Docker writes (/.dockerenv, /etc/hosts…).
+          ...(role === 'container-init' && measured.entries === 'overlay' ? { entries: 16 } : {}),
           ...walkFlags(measured.entries, role, !!layer?.parent),
         };
       });
