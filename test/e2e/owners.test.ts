@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { statfsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Report } from '../../agent/model/report.js';
+import { startAgent, value, parseExposition } from '../support/agent-process.js';
 import { findExecutable, makeBaseImage, startDaemon, type Daemon } from '../support/dockerd.js';
 import { buildClassic, logFiles, settle, type FixtureImage } from '../support/fixture-host.js';
 import { reportJson } from '../support/fixture-report.js';
@@ -60,6 +61,22 @@ describe('owners on a real daemon: a compose project and an unrelated container'
     }
     throw new Error('the docker root kept changing during the report');
   }
+
+  it('the agent exports layerdu_owner_bytes for every scope, --owner.label keys included', async function () {
+    const agent = await startAgent(['--docker-root', d!.root, '--docker-host', d!.host, '--owner.label', SERVICE]);
+    try {
+      const samples = parseExposition(await agent.scrapeAfter(0));
+      const rep = (await reportJson(['--docker-root', d!.root, '--docker-host', d!.host, '--owner.label', SERVICE])).json;
+      const shop = rep.owners.find((o) => o.kind === 'compose-project')!;
+      const scopes = { writable: 'writable', logs: 'logs', volumes: 'volumes', images_exclusive: 'imagesExclusive', images_shared: 'imagesShared' } as const;
+      for (const [scope, key] of Object.entries(scopes)) {
+        assert.equal(value(samples, 'layerdu_owner_bytes', { kind: 'compose-project', name: 'shop', scope }), shop.disk[key], scope);
+      }
+      assert.ok(value(samples, 'layerdu_owner_bytes', { kind: 'label', name: `${SERVICE}=db`, scope: 'volumes' }) > 0);
+    } finally {
+      await agent.stop();
+    }
+  });
 
   it("sums the project's containers and volume, and frees imagesExclusive when it is removed", async function () {
     const { rep, du: before } = await reportAndDu();
