@@ -14,7 +14,7 @@ import { readImages, type Blobs } from './images.js';
 import { containerdInventory, type ContainerdDisk } from './inventory.js';
 import { parseMetaDb, type MetaDb } from './meta-db.js';
 import { readBoltFile } from './read-bolt.js';
-import { CONTENT, findContainerdRoot, META_DB, SNAPSHOTTER } from './roots.js';
+import { CONTENT, containerdRoots, META_DB, SNAPSHOTTER } from './roots.js';
 import { parseSnapshotsDb, type SnapshotsDb } from './snapshots-db.js';
 
 const SNAPSHOTTER_TYPE = 'io.containerd.snapshotter.v1';
@@ -52,11 +52,16 @@ function inUse(configured: boolean | null, meta: MetaDb | null): boolean {
   return (meta?.namespaces.size ?? 0) > 0;
 }
 
+/** Whether a root holds nothing of an image store: no image, blob or snapshot. */
+async function holdsNoImages(root: string, meta: MetaDb | null, snaps: SnapshotsDb | null): Promise<boolean> {
+  if (!meta || !snaps || snaps.snapshots.size > 0) return false;
+  if (![...meta.namespaces.values()].every((ns) => ns.images.size === 0 && ns.blobs.size === 0)) return false;
+  return (await fsp.readdir(join(root, CONTENT, 'blobs', 'sha256')).catch(() => [])).length === 0;
+}
+
 export const containerdStore: Store = {
   name: 'containerd',
   async detect(ctx) {
-    const root = await findContainerdRoot(ctx);
-    if (!root) return null;
     const { collect } = ctx;
     const read = <T>(file: string, parse: (db: BoltDb, p: Problem[]) => T, none: T) =>
       collect('containerd-metadata', async (p): Promise<T | null> => {
@@ -65,19 +70,19 @@ export const containerdStore: Store = {
         const db = await readBoltFile(file, p);
         return db ? parse(db, p) : null;
       }, null);
-    const [meta, snaps, configured] = await Promise.all([
-      read(join(root, META_DB), (db, p) => parseMetaDb(db, p, join(root, META_DB)), null),
-      read(join(root, SNAPSHOTTER, 'metadata.db'), (db, p) => parseSnapshotsDb(db, p, join(root, SNAPSHOTTER, 'metadata.db')), { snapshots: new Map() }),
-      configuredSnapshotter(ctx),
-    ]);
-    // dockerd on the classic store runs a containerd of its own for its tasks: a root with no
-    // image, snapshot or blob is no image store.
-    if (meta && snaps && snaps.snapshots.size === 0 && [...meta.namespaces.values()].every((ns) => ns.images.size === 0 && ns.blobs.size === 0)) {
-      const blobs = await fsp.readdir(join(root, CONTENT, 'blobs', 'sha256')).catch(() => []);
-      if (blobs.length === 0) return null;
+    const configured = await configuredSnapshotter(ctx);
+    for (const root of await containerdRoots(ctx)) {
+      const [meta, snaps] = await Promise.all([
+        read(join(root, META_DB), (db, p) => parseMetaDb(db, p, join(root, META_DB)), null),
+        read(join(root, SNAPSHOTTER, 'metadata.db'), (db, p) => parseSnapshotsDb(db, p, join(root, SNAPSHOTTER, 'metadata.db')), { snapshots: new Map() }),
+      ]);
+      // dockerd on the classic store runs a containerd of its own for its tasks: a root with no
+      // image, snapshot or blob is no image store, and the next candidate may be.
+      if (await holdsNoImages(root, meta, snaps)) continue;
+      const changedMs = await fsp.stat(join(root, META_DB)).then((s) => s.mtimeMs, () => null);
+      return found(root, meta, snaps, inUse(configured, meta), changedMs, ctx);
     }
-    const changedMs = await fsp.stat(join(root, META_DB)).then((s) => s.mtimeMs, () => null);
-    return found(root, meta, snaps, inUse(configured, meta), changedMs, ctx);
+    return null;
   },
 };
 

@@ -78,9 +78,9 @@ export function containerdInventory(f: ContainerdFacts): Inventory {
     if (rec.key.endsWith('-init') && CONTAINER.test(rec.key.slice(0, -5))) return 'container-init';
     if (leased.has(key)) return 'build-cache';
     // Recorded, on no image's chain and held by nothing Docker names: BuildKit's own snapshots
-    // (its record ids, their views) outlive their temporary leases; anything else is a layer
-    // no listed image holds.
-    return /^[0-9a-z]{25}(-view)?$/.test(rec.key) ? 'build-cache' : 'image-layer';
+    // (its record ids) and its views (of those or of image layers) outlive their temporary
+    // leases; anything else is a layer no listed image holds.
+    return /^[0-9a-z]{25}$|-view$/.test(rec.key) ? 'build-cache' : 'image-layer';
   };
 
   const known = new Set<string>();

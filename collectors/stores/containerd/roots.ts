@@ -18,8 +18,9 @@ export function candidateRoots(ctx: Pick<StoreContext, 'dockerRoot' | 'host' | '
   return [join(ctx.dockerRoot, 'containerd', 'daemon'), rootfsPath(ctx.host, 'var', 'lib', 'containerd')];
 }
 
-/** The first candidate that holds a meta.db; null when none does. */
-export async function findContainerdRoot(ctx: Pick<StoreContext, 'dockerRoot' | 'host' | 'containerd'>): Promise<string | null> {
-  for (const root of candidateRoots(ctx)) if (await exists(join(root, META_DB))) return root;
-  return null;
+/** The candidates that hold a meta.db, in order. */
+export async function containerdRoots(ctx: Pick<StoreContext, 'dockerRoot' | 'host' | 'containerd'>): Promise<string[]> {
+  const roots: string[] = [];
+  for (const root of candidateRoots(ctx)) if (await exists(join(root, META_DB))) roots.push(root);
+  return roots;
 }
