@@ -18,8 +18,9 @@ import {
 import { startContainerdStore, type ContainerdStoreDaemon } from './containerd-store.js';
 import type { CdHost } from './containerd-oracles.js';
 import { makeBaseImage } from './dockerd.js';
+import { runFixtureContainers } from './fixture-containers.js';
 import {
-  buildClassic, buildKit, container, inspectImage, settle, settleRotation, type FixtureContainer, type FixtureImage,
+  buildClassic, buildKit, inspectImage, type FixtureContainer, type FixtureImage,
 } from './fixture-builders.js';
 import {
   EIGHT_BYTES, HARDLINK_BYTES, LEAKED_BYTES, LOG_LINES, MID_BYTES, OPAQUE_BIG_BYTES, SIX_BYTES, TWO_BYTES, VOLUME_BYTES,
@@ -95,27 +96,7 @@ export async function buildCdFixture(): Promise<CdFixture> {
       { 'hello.txt': HELLO },
     );
 
-    await d.docker(['create', '--network=none', '--name', 'created', 'base:latest', 'true']);
-    const created = await container(d, 'created', base);
-    await d.docker(['run', '--network=none', '--name', 'copyup', 'six:latest', 'sh', '-c', 'echo x >> /data/six.bin']);
-    const copyUp = await container(d, 'copyup', six);
-    const volumeName = 'ldu-vol';
-    await d.docker(['volume', 'create', volumeName]);
-    await d.docker([
-      'run', '--network=none', '--name', 'logger', '-v', `${volumeName}:/vol`, 'base:latest',
-      'sh', '-c', `head -c ${VOLUME_BYTES} /dev/urandom > /vol/three.bin && seq 1 ${LOG_LINES} | sed 's/^/log line /'`,
-    ]);
-    const logger = await container(d, 'logger', base);
-    await settle(path.join(d.root, 'containers', logger.id, `${logger.id}-json.log`));
-    await d.docker(['run', '-d', '--network=none', '--name', 'running', 'base:latest', 'sleep', '3600']);
-    const running = await container(d, 'running', base);
-    await d.docker([
-      'run', '--network=none', '--name', 'rotated',
-      '--log-opt', 'max-size=64k', '--log-opt', 'max-file=4', '--log-opt', 'compress=true',
-      'base:latest', 'sh', '-c', `seq 1 ${LOG_LINES} | sed 's/^/rotated line /'`,
-    ]);
-    const rotated = await container(d, 'rotated', base);
-    await settleRotation(path.join(d.root, 'containers', rotated.id), rotated.id);
+    const { containers, volume } = await runFixtureContainers(d, { base, six }, { volumeBytes: VOLUME_BYTES, logLines: LOG_LINES });
 
     // What containerd says, once everything is built; then which dir is which.
     const snapshots: Map<string, Snapshot> = parseSnapshots(await d.ctr(['snapshots', 'ls']));
@@ -165,8 +146,8 @@ export async function buildCdFixture(): Promise<CdFixture> {
       idOfKey: probe.idOfKey,
       viewDirs: probe.viewDirs,
       images,
-      containers: { created, copyUp, logger, running, rotated },
-      volume: { name: volumeName, bytesWritten: VOLUME_BYTES, mountpoint: path.join(d.root, 'volumes', volumeName, '_data') },
+      containers,
+      volume,
       leaked: { id: leakedId, path: leakedPath, file: leakedFile, bytes: LEAKED_BYTES },
       ingest: { ref: INGEST_REF, path: ingestPath, written: INGEST_WRITTEN, expected: INGEST_EXPECTED },
       buildSeconds: (Date.now() - started) / 1000,

@@ -6,8 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { makeBaseImage, startDaemon, type Daemon } from './dockerd.js';
+import { runFixtureContainers } from './fixture-containers.js';
 import {
-  buildClassic, buildKit, container, inspectImage, readLayerDb, settle, settleRotation,
+  buildClassic, buildKit, inspectImage, readLayerDb,
   type FixtureContainer, type FixtureImage, type LayerDbEntry,
 } from './fixture-builders.js';
 
@@ -130,32 +131,7 @@ export async function buildFixture(): Promise<Fixture> {
       { 'hello.txt': 'hello from buildkit\n' },
     );
 
-    // Containers.
-    await d.docker(['create', '--network=none', '--name', 'created', 'base:latest', 'true']);
-    const created = await container(d, 'created', base);
-
-    await d.docker(['run', '--network=none', '--name', 'copyup', 'six:latest', 'sh', '-c', 'echo x >> /data/six.bin']);
-    const copyUp = await container(d, 'copyup', six);
-
-    const volumeName = 'ldu-vol';
-    await d.docker(['volume', 'create', volumeName]);
-    await d.docker([
-      'run', '--network=none', '--name', 'logger', '-v', `${volumeName}:/vol`, 'base:latest',
-      'sh', '-c', `head -c ${VOLUME_BYTES} /dev/urandom > /vol/three.bin && seq 1 ${LOG_LINES} | sed 's/^/log line /'`,
-    ]);
-    const logger = await container(d, 'logger', base);
-    await settle(path.join(d.root, 'containers', logger.id, `${logger.id}-json.log`));
-
-    await d.docker(['run', '-d', '--network=none', '--name', 'running', 'base:latest', 'sleep', '3600']);
-    const running = await container(d, 'running', base);
-
-    await d.docker([
-      'run', '--network=none', '--name', 'rotated',
-      '--log-opt', 'max-size=64k', '--log-opt', 'max-file=4', '--log-opt', 'compress=true',
-      'base:latest', 'sh', '-c', `seq 1 ${LOG_LINES} | sed 's/^/rotated line /'`,
-    ]);
-    const rotated = await container(d, 'rotated', base);
-    await settleRotation(path.join(d.root, 'containers', rotated.id), rotated.id);
+    const { containers, volume } = await runFixtureContainers(d, { base, six }, { volumeBytes: VOLUME_BYTES, logLines: LOG_LINES });
 
     // A leaked layer directory: made by hand while the daemon runs; the daemon ignores it.
     const leakedId = randomBytes(32).toString('hex');
@@ -177,8 +153,8 @@ export async function buildFixture(): Promise<Fixture> {
       root: d.root,
       host: d.host,
       images: { base, sharedA, sharedB, waste, opaque, hardlink, buildkit, six },
-      containers: { created, copyUp, logger, running, rotated },
-      volume: { name: volumeName, bytesWritten: VOLUME_BYTES, mountpoint: path.join(d.root, 'volumes', volumeName, '_data') },
+      containers,
+      volume,
       leaked: { id: leakedId, path: leakedPath, file: leakedFile, bytes: LEAKED_BYTES },
       buildKitDirs,
       buildCacheDirs,
