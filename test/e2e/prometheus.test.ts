@@ -62,7 +62,9 @@ describe('Prometheus: dashboards and alerts against real agents', function () {
       await d.docker(['volume', 'create', 'ldu-vol']);
       // writes into the volume, copies /mid.bin up, writes a new file and logs 500 lines
       await d.docker([
-        'run', '--network=none', '--name', 'writer', '-v', 'ldu-vol:/vol', 'shared-a:latest',
+        // a compose project of one service, so that the owner panels have data
+        'run', '--network=none', '--name', 'writer', '-v', 'ldu-vol:/vol',
+        '--label', 'com.docker.compose.project=promtest', '--label', 'com.docker.compose.service=writer', 'shared-a:latest',
         'sh', '-c', 'head -c 300000 /dev/urandom > /vol/v.bin && echo x >> /mid.bin && head -c 200000 /dev/urandom > /new.bin && seq 1 500',
       ]);
       const leaked = path.join(d.root, 'overlay2', randomBytes(32).toString('hex'), 'diff');
