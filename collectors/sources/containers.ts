@@ -5,14 +5,8 @@ import { join } from 'node:path';
 import type { Bytes, ContainerFact, ContainerState, Problem } from '../lib/facts.js';
 import { describeError } from '../lib/errors.js';
 
-export interface ContainerConfig {
-  id: string;
-  name: string;
-  imageId: string;
-  state: ContainerState;
-  volumes: string[];
-  labels: Record<string, string>;
-}
+/** What config.v2.json tells of a container; the logs are read beside it. */
+export type ContainerConfig = Pick<ContainerFact, 'id' | 'name' | 'imageId' | 'state' | 'volumes' | 'labels'>;
 
 interface ConfigV2 {
   ID?: string;

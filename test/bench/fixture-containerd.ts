@@ -8,12 +8,12 @@
 // No daemon runs on it when ensureContainerdFixture returns.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { makeBaseImage, mountsUnder } from '../support/dockerd.js';
 import { startContainerdStore } from '../support/containerd-store.js';
 import { stopDaemonsOn } from './daemon.js';
-import { assertBenchRoot, CONTAINER_NAME, containerCommand, dockerfile, dockerLoud, du, freeBytes, IMAGE_TAG, PRESETS, recipeHash } from './fixture.js';
+import { assertBenchRoot, CONTAINER_NAME, containerCommand, dockerfile, dockerLoud, du, freeBytes, IMAGE_TAG, PRESETS, recipeHash, writeMarker } from './fixture.js';
 import { log } from './log.js';
 
 /** Bump when the containerd build changes in a way the overlay2 recipe hash does not show. */
@@ -149,9 +149,7 @@ export async function ensureContainerdFixture(base: string, name: string, opts: 
       containerdBytes,
       containerdInodes,
     };
-    // Written last, atomically: an interrupted build leaves no marker and is redone.
-    await writeFile(path.join(dir, `${MARKER}.tmp`), `${JSON.stringify(built, null, 2)}\n`);
-    await rename(path.join(dir, `${MARKER}.tmp`), path.join(dir, MARKER));
+    await writeMarker(dir, built);
     log(`containerd fixture built in ${built.buildSeconds.toFixed(0)} s`);
     return built;
   } catch (e) {

@@ -78,6 +78,12 @@ export function recipeHash(name: string, p: Preset): string {
     .slice(0, 16);
 }
 
+/** Written last, atomically: an interrupted build leaves no marker and is redone. */
+export async function writeMarker(dir: string, built: object): Promise<void> {
+  await writeFile(path.join(dir, `${MARKER}.tmp`), `${JSON.stringify(built, null, 2)}\n`);
+  await rename(path.join(dir, `${MARKER}.tmp`), path.join(dir, MARKER));
+}
+
 export async function readMarker(root: string): Promise<FixtureInfo | null> {
   try {
     return JSON.parse(await readFile(path.join(root, MARKER), 'utf8')) as FixtureInfo;
@@ -217,9 +223,7 @@ export async function ensureFixture(root: string, base: string, name: string, op
       overlay2Bytes,
       overlay2Inodes,
     };
-    // Written last, atomically: an interrupted build leaves no marker and is redone.
-    await writeFile(path.join(root, `${MARKER}.tmp`), `${JSON.stringify(built, null, 2)}\n`);
-    await rename(path.join(root, `${MARKER}.tmp`), path.join(root, MARKER));
+    await writeMarker(root, built);
     log(`fixture built in ${built.buildSeconds.toFixed(0)} s`);
     return built;
   } catch (e) {
