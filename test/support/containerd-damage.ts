@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from './commands.js';
-import { startContainerdStore } from './containerd-store.js';
+import { startContainerdStore, stopKeepingFiles } from './containerd-store.js';
 import { makeBaseImage } from './dockerd.js';
 import { buildClassic, inspectImage, settle, type FixtureImage } from './fixture-builders.js';
 
@@ -33,17 +33,6 @@ export interface DamageHost {
   buildSeconds: number;
 }
 
-async function waitGone(pid: number, what: string): Promise<void> {
-  for (let i = 0; i < 150; i++) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    await sleep(200);
-  }
-  throw new Error(`${what} ${pid} did not exit within 30 s`);
-}
 
 export function rootsIn(dir: string): Roots {
   return { root: path.join(dir, 'docker'), containerdRoot: path.join(dir, 'containerd') };
@@ -65,10 +54,7 @@ export async function buildDamageHost(): Promise<DamageHost> {
     ]);
     const id = (await d.docker(['inspect', '--format', '{{.Id}}', 'writer'])).trim();
     await settle(path.join(d.root, 'containers', id, `${id}-json.log`));
-    process.kill(d.pid, 'SIGTERM');
-    await waitGone(d.pid, 'dockerd');
-    process.kill(d.containerd.pid, 'SIGTERM');
-    await waitGone(d.containerd.pid, 'containerd');
+    await stopKeepingFiles(d);
     const pristine = rootsIn(path.join(dir, 'pristine'));
     await mkdir(path.dirname(pristine.root), { recursive: true });
     await run('cp', ['-a', d.root, pristine.root]);

@@ -219,3 +219,23 @@ export async function startContainerdStore(opts: ContainerdStoreOptions = {}): P
     timings: { downloadSeconds: bins.downloadSeconds, containerdSeconds, dockerdSeconds },
   };
 }
+
+async function waitGone(pid: number, what: string): Promise<void> {
+  for (let i = 0; i < 150; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await sleep(200);
+  }
+  throw new Error(`${what} ${pid} did not exit within 30 s`);
+}
+
+/** Stops dockerd, then its containerd, and keeps every file of both roots (to copy or record them). */
+export async function stopKeepingFiles(d: ContainerdStoreDaemon): Promise<void> {
+  process.kill(d.pid, 'SIGTERM');
+  await waitGone(d.pid, 'dockerd');
+  process.kill(d.containerd.pid, 'SIGTERM');
+  await waitGone(d.containerd.pid, 'containerd');
+}

@@ -10,26 +10,14 @@
 // container `created` (created, never started).
 import { copyFile, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from './commands.js';
-import { startContainerdStore, type ContainerdStoreDaemon } from './containerd-store.js';
+import { startContainerdStore, stopKeepingFiles, type ContainerdStoreDaemon } from './containerd-store.js';
 import { makeBaseImage } from './dockerd.js';
 import { buildClassic, buildKit, inspectImage, type FixtureImage } from './fixture-host.js';
 
 const WRITTEN = 100_000;
 const OUT_DEFAULT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../test/fixtures/containerd');
 
-async function waitGone(pid: number, what: string): Promise<void> {
-  for (let i = 0; i < 150; i++) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    await sleep(200);
-  }
-  throw new Error(`${what} ${pid} did not exit within 30 s`);
-}
 
 async function duB1(dir: string): Promise<number> {
   return Number((await run('du', ['-sB1', dir])).split('\t')[0]);
@@ -82,10 +70,7 @@ async function record(d: ContainerdStoreDaemon, out: string): Promise<void> {
   for (const img of images) manifests[img.id] = JSON.parse(await d.ctr(['content', 'get', img.id]));
 
   // Stop both daemons (dockerd first), keeping their files, then read the disk.
-  process.kill(d.pid, 'SIGTERM');
-  await waitGone(d.pid, 'dockerd');
-  process.kill(d.containerd.pid, 'SIGTERM');
-  await waitGone(d.containerd.pid, 'containerd');
+  await stopKeepingFiles(d);
   const snapDir = path.join(d.containerd.root, 'io.containerd.snapshotter.v1.overlayfs', 'snapshots');
   const dirs: Record<string, { du: number; entries: number }> = {};
   for (const id of (await readdir(snapDir)).sort((a, b) => Number(a) - Number(b))) {
