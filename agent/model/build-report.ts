@@ -3,7 +3,7 @@
 // at units.
 import { ZERO, type Bytes, type LayerIndex } from '../../collectors/lib/facts.js';
 import { listedImages } from './graph.js';
-import { dockerSize, holdersOf, imageReports, layerKeysOf, wasteJobs as jobsOf, type WasteJob } from './images.js';
+import { dockerSize, holdersOf, imageReports, layerKeysOf, push, wasteJobs as jobsOf, type WasteJob } from './images.js';
 import { computeCopiedUp } from './layer-analysis.js';
 import { ownerReports } from './owners.js';
 import type { ContainerReport, ContentReport, LayerReport, OrphanReport, Report, VolumeReport } from './report.js';
@@ -13,12 +13,6 @@ import { diskTotals } from './totals.js';
 export type { WasteJob } from './images.js';
 
 const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-
-function push(m: Map<string, string[]>, k: string, v: string): void {
-  const list = m.get(k);
-  if (list) list.push(v);
-  else m.set(k, [v]);
-}
 
 /** For every listed image, what its waste figure depends on. */
 export function wasteJobs(f: Pick<ScanFacts, 'images' | 'layers'> & { indexes: ReadonlyMap<string, LayerIndex> }): Map<string, WasteJob> {

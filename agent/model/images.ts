@@ -39,7 +39,8 @@ export interface Holders {
   blobs: Map<string, string[]>;
 }
 
-function push(m: Map<string, string[]>, k: string, v: string): void {
+/** Appends `v` to the list at `k`. */
+export function push(m: Map<string, string[]>, k: string, v: string): void {
   const list = m.get(k);
   if (list) list.push(v);
   else m.set(k, [v]);
