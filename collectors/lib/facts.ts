@@ -55,6 +55,8 @@ export interface ImageFact {
    * (containerd's snapshot usage, beside the blobs' apparent sizes).
    */
   sizeBasis?: 'apparent' | 'disk';
+  /** containerd store: the namespace that names it (its id is prefixed outside Docker's `moby`). */
+  namespace?: string;
 }
 
 export interface LayerFact {
@@ -115,6 +117,14 @@ export interface ContainerFact {
   logFiles: number;
   /** The log files themselves, so the rest of the container's directory can be told apart. */
   logPaths: string[];
+  /**
+   * Containers containerd records itself (the CRI's, `ctr`'s), outside Docker's namespace: that
+   * namespace (their id is prefixed with it), and what the CRI's `io.cri-containerd.kind` says.
+   */
+  namespace?: string;
+  kind?: 'container' | 'sandbox';
+  /** When containerd created it (RFC 3339): of two restarts of one pod container, the newer logs. */
+  created?: string | null;
 }
 
 export interface VolumeFact {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { parseBolt } from '../../collectors/lib/bbolt.js';
 import { readImages } from '../../collectors/stores/containerd/images.js';
-import { containerdInventory, layerKey, type ContainerdDisk } from '../../collectors/stores/containerd/inventory.js';
+import { containerdInventory, type ContainerdDisk } from '../../collectors/stores/containerd/inventory.js';
+import { nsKey } from '../../collectors/stores/containerd/keys.js';
 import { parseMetaDb, type MetaDb, type NamespaceMeta, type SnapshotRecord } from '../../collectors/stores/containerd/meta-db.js';
 import { parseSnapshotsDb, type SnapshotInfo, type SnapshotsDb } from '../../collectors/stores/containerd/snapshots-db.js';
 import type { Inventory, StoreDir } from '../../collectors/stores/store.js';
@@ -255,12 +256,84 @@ describe('containerd inventory: one namespace (everyNamespace false)', () => {
     const all = await inventory({ meta, snaps, disk });
     assert.equal(byId(all).get('42')?.role, 'image-layer', 'a layer no listed image holds');
     const layer = all.layers.find((l) => l.cacheId === '42')!;
-    assert.deepEqual([layer.chainId, layer.namespace], [layerKey('k8s.io', KEY), 'k8s.io']);
-    assert.equal(layerKey('moby', KEY), KEY, 'Docker\'s own keys go unprefixed');
+    assert.deepEqual([layer.chainId, layer.namespace], [nsKey('k8s.io', KEY), 'k8s.io']);
+    assert.equal(nsKey('moby', KEY), KEY, 'Docker\'s own keys go unprefixed');
 
     const moby = await inventory({ meta, snaps, disk, namespace: 'moby' });
     assert.equal(byId(moby).get('42'), undefined);
     assert.equal(byId(moby).get('snapshot:42'), undefined, 'not an orphan: k8s.io records it');
     assert.ok(!moby.layers.some((l) => l.namespace === 'k8s.io'));
+  });
+
+  describe('a Kubernetes node\'s namespace: the base image imported into k8s.io, a pod\'s sandbox and container on it', () => {
+    const APP = 'a'.repeat(64);
+    const SANDBOX = 'b'.repeat(64);
+    const CONFIG_REF = base.manifest.config.digest;
+    const names = ['docker.io/library/base:latest', `docker.io/library/base@${base.id}`, CONFIG_REF];
+    const POD = { 'io.kubernetes.pod.name': 'web', 'io.kubernetes.pod.namespace': 'shop', 'io.kubernetes.pod.uid': 'u1' };
+    const snap = (key: string, parent: string | null, seq: number): SnapshotRecord => ({ key, backendKey: `k8s.io/${seq}/${key}`, parent, labels: new Map(), createdAt: null });
+    const chain = base.chainIds.map((k, i) => snap(k, base.chainIds[i - 1] ?? null, 100 + i));
+    const top = base.chainIds[base.chainIds.length - 1]!;
+    const records = [...chain, snap(APP, top, 200), snap(SANDBOX, top, 201)];
+    const container = (id: string, labels: Record<string, string>) => ({
+      id, image: names[0]!, snapshotKey: id, snapshotter: 'overlayfs', labels: new Map(Object.entries(labels)), createdAt: '2026-12-01T10:00:00Z',
+    });
+    const k8s: NamespaceMeta = {
+      name: 'k8s.io', labels: new Map(),
+      images: new Map(names.map((n) => [n, { name: n, digest: base.id, mediaType: base.manifest.mediaType ?? null, size: null, labels: new Map(), annotations: new Map(), createdAt: null }])),
+      blobs: new Map(), ingests: new Map(),
+      snapshots: new Map([['overlayfs', new Map(records.map((r) => [r.key, r]))]]),
+      leases: new Map(),
+      containers: new Map([
+        [APP, container(APP, { ...POD, 'io.cri-containerd.kind': 'container', 'io.kubernetes.container.name': 'app' })],
+        [SANDBOX, container(SANDBOX, { ...POD, 'io.cri-containerd.kind': 'sandbox' })],
+      ]),
+    };
+    const info = (r: SnapshotRecord, id: number): SnapshotInfo => ({
+      backendKey: r.backendKey!, id: String(id), kind: r.key.length === 64 && /^[ab]+$/.test(r.key) ? 'Active' : 'Committed', parent: null, size: 4096, inodes: 1, labels: new Map(), createdAt: null,
+    });
+    const ids = records.map((r, i) => [r, 60 + i] as const);
+    const meta: MetaDb = { ...META, namespaces: new Map([...META.namespaces, ['k8s.io', k8s]]) };
+    const snaps: SnapshotsDb = { snapshots: new Map([...SNAPS.snapshots, ...ids.map(([r, id]) => [r.backendKey!, info(r, id)] as const)]) };
+    const disk = { ...DISK, snapshotDirs: [...DISK.snapshotDirs, ...ids.map(([, id]) => String(id))].sort() };
+    const dirOf = (key: string) => String(ids.find(([r]) => r.key === key)![1]);
+
+    it('the CRI\'s three refs are one image, its id and layers prefixed with the namespace; its blobs are the moby image\'s', async () => {
+      const inv = await inventory({ meta, snaps, disk });
+      const mine = inv.images.filter((i) => i.namespace === 'k8s.io');
+      assert.equal(mine.length, 1, 'tag, digest and sha256:<config> name one image');
+      assert.deepEqual([mine[0]!.id, mine[0]!.tags, mine[0]!.digests], [nsKey('k8s.io', base.id), ['base:latest'], [`base@${base.id}`]]);
+      assert.deepEqual(mine[0]!.layerKeys, base.chainIds.map((k) => nsKey('k8s.io', k)));
+      const moby = inv.images.find((i) => i.id === base.id)!;
+      assert.deepEqual([...mine[0]!.blobs!].sort(), [...moby.blobs!].sort(), 'the same blobs: one set of files');
+      // two unpackings: the moby chain and the k8s.io chain, each its own dirs
+      for (const k of base.chainIds) {
+        const layers = inv.layers.filter((l) => l.diffId !== '' && (l.chainId === k || l.chainId === nsKey('k8s.io', k)));
+        assert.deepEqual(layers.map((l) => l.namespace).sort(), ['k8s.io', 'moby']);
+        assert.notEqual(layers[0]!.cacheId, layers[1]!.cacheId);
+      }
+    });
+
+    it('a CRI container\'s snapshot (no -init) is its writable layer, not an image layer; sandboxes are told apart', async () => {
+      const inv = await inventory({ meta, snaps, disk });
+      for (const id of [APP, SANDBOX]) assert.equal(byId(inv).get(dirOf(id))?.role, 'container-layer', id);
+      const mounts = inv.mounts.filter((m) => m.containerId.startsWith('k8s.io/'));
+      assert.deepEqual(
+        mounts.map((m) => [m.containerId, m.mountId, m.initId, m.parent]).sort(),
+        [[nsKey('k8s.io', APP), dirOf(APP), null, nsKey('k8s.io', top)], [nsKey('k8s.io', SANDBOX), dirOf(SANDBOX), null, nsKey('k8s.io', top)]],
+      );
+      const byContainer = new Map((inv.containers ?? []).map((c) => [c.id, c]));
+      const app = byContainer.get(nsKey('k8s.io', APP))!;
+      assert.deepEqual([app.name, app.imageId, app.namespace, app.kind, app.labels['io.kubernetes.pod.name']], ['app', nsKey('k8s.io', base.id), 'k8s.io', 'container', 'web']);
+      const sandbox = byContainer.get(nsKey('k8s.io', SANDBOX))!;
+      assert.deepEqual([sandbox.name, sandbox.kind], ['web', 'sandbox']);
+      assert.ok(!(inv.containers ?? []).some((c) => c.namespace === 'moby'), 'Docker\'s containers come from its root, not from meta.db');
+    });
+
+    it('a container whose image name is gone still finds its image by the snapshot it sits on', async () => {
+      const renamed = patched(meta, 'k8s.io', (ns) => ({ containers: new Map([[APP, { ...ns.containers.get(APP)!, image: 'gone:latest' }]]) }));
+      const inv = await inventory({ meta: renamed, snaps, disk });
+      assert.equal(inv.containers!.find((c) => c.id === nsKey('k8s.io', APP))!.imageId, nsKey('k8s.io', base.id));
+    });
   });
 });

@@ -16,6 +16,7 @@ export interface Blobs {
 
 /** Docker's build intermediates and untagged images are named `moby-dangling@<digest>`. */
 const DANGLING = /^moby-dangling@/;
+const CONFIG_REF = /^sha256:[0-9a-f]{64}$/;
 
 /** `docker.io/library/base:latest` is what Docker shows as `base:latest`. */
 export function shortName(name: string): string {
@@ -112,7 +113,9 @@ export async function readImages(ns: NamespaceMeta, blobs: Blobs, problems: Prob
       chain.forEach((c, i) => diffOfChain.set(c, diffIds[i]!));
       for (const k of parentChain(chain[chain.length - 1] ?? '', parentOf)) if (!keys.includes(k)) keys.push(k);
     }
-    const names = t.names.filter((n) => !DANGLING.test(n)).map(shortName).sort();
+    // The CRI names each image three times: its tag, its digest and `sha256:<config>` (its id
+    // to the kubelet), which is no tag.
+    const names = t.names.filter((n) => !DANGLING.test(n) && !CONFIG_REF.test(n)).map(shortName).sort();
     images.push({
       id,
       parent: t.parent,

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import type { BlobFact, DriverDirRole, LayerFact, MountFact } from '../../lib/facts.js';
 import { walkFlags } from '../../walk/semantics.js';
 import type { Inventory, StoreDir } from '../store.js';
+import { recordedContainers } from './containers.js';
 import type { ContainerdImage } from './images.js';
+import { nsKey } from './keys.js';
 import type { MetaDb, NamespaceMeta, SnapshotRecord } from './meta-db.js';
 import { CONTENT, SNAPSHOTTER } from './roots.js';
 import type { SnapshotInfo, SnapshotsDb } from './snapshots-db.js';
@@ -33,9 +35,6 @@ export interface ContainerdFacts {
   disk: ContainerdDisk;
 }
 
-/** The model's key of a snapshot: its own key in Docker's namespace, prefixed elsewhere. */
-export const layerKey = (namespace: string, key: string): string => (namespace === 'moby' ? key : `${namespace}/${key}`);
-
 const CONTAINER = /^[0-9a-f]{64}$/;
 
 export function containerdInventory(f: ContainerdFacts): Inventory {
@@ -45,14 +44,17 @@ export function containerdInventory(f: ContainerdFacts): Inventory {
   const recordedAnywhere = new Set<string>();
   for (const ns of f.meta.namespaces.values()) for (const rec of ns.snapshots.get('overlayfs')?.values() ?? []) if (rec.backendKey) recordedAnywhere.add(rec.backendKey);
 
-  const onChain = new Set(f.images.flatMap((i) => i.layerKeys.map((k) => layerKey(i.namespace, k))));
+  const onChain = new Set(f.images.flatMap((i) => i.layerKeys.map((k) => nsKey(i.namespace, k))));
+  // Containers containerd records itself (the CRI's): their writable snapshots, by model key.
+  const recorded = recordedContainers(f.namespaces, f.images);
+  const containerOf = new Map(recorded.flatMap((c) => (c.snapshot ? [[c.snapshot, c.fact.id] as const] : [])));
   const leased = new Set<string>();
   const leasedBlobs = new Set<string>();
   for (const ns of f.namespaces) {
     for (const lease of ns.leases.values()) {
       // dockerd holds each container's snapshots with a lease named by the container id.
       if (CONTAINER.test(lease.id)) continue;
-      for (const k of lease.snapshots.get('overlayfs') ?? []) leased.add(layerKey(ns.name, k));
+      for (const k of lease.snapshots.get('overlayfs') ?? []) leased.add(nsKey(ns.name, k));
       for (const d of lease.content) leasedBlobs.add(d);
     }
   }
@@ -60,20 +62,21 @@ export function containerdInventory(f: ContainerdFacts): Inventory {
   const dirs: StoreDir[] = [];
   const layers: LayerFact[] = [];
   const mounts: MountFact[] = [];
-  const diffOf = new Map(f.images.flatMap((i) => [...i.diffOfChain].map(([c, d]) => [layerKey(i.namespace, c), d] as const)));
+  const diffOf = new Map(f.images.flatMap((i) => [...i.diffOfChain].map(([c, d]) => [nsKey(i.namespace, c), d] as const)));
   const idOf = new Map<string, string>(); // model key → snapshot id
   const info = new Map<string, SnapshotInfo>(); // model key → the snapshotter's record
   const snapshots = f.snaps?.snapshots ?? new Map<string, SnapshotInfo>();
   for (const s of snapshots.values()) {
     const m = measured.get(s.backendKey);
     if (m && s.id) {
-      const key = layerKey(m.ns.name, m.rec.key);
+      const key = nsKey(m.ns.name, m.rec.key);
       idOf.set(key, s.id);
       info.set(key, s);
     }
   }
   const roleOf = (key: string, rec: SnapshotRecord): DriverDirRole => {
     if (onChain.has(key)) return 'image-layer';
+    if (containerOf.has(key)) return 'container-layer';
     if (CONTAINER.test(rec.key) && rec.parent === `${rec.key}-init`) return 'container-layer';
     if (rec.key.endsWith('-init') && CONTAINER.test(rec.key.slice(0, -5))) return 'container-init';
     if (leased.has(key)) return 'build-cache';
@@ -93,10 +96,10 @@ export function containerdInventory(f: ContainerdFacts): Inventory {
       continue;
     }
     known.add(s.id);
-    const key = layerKey(m.ns.name, m.rec.key);
+    const key = nsKey(m.ns.name, m.rec.key);
     const role = roleOf(key, m.rec);
     const whole = role === 'build-cache';
-    const parentKey = m.rec.parent ? layerKey(m.ns.name, m.rec.parent) : null;
+    const parentKey = m.rec.parent ? nsKey(m.ns.name, m.rec.parent) : null;
     dirs.push({
       id: s.id,
       role,
@@ -110,12 +113,15 @@ export function containerdInventory(f: ContainerdFacts): Inventory {
     });
     if (role === 'image-layer') {
       layers.push({ chainId: key, diffId: diffOf.get(key) ?? '', parent: parentKey, cacheId: s.id, size: s.size, snapshotId: s.id, namespace: m.ns.name });
+    } else if (role === 'container-layer' && containerOf.has(key)) {
+      // The CRI's containers have no -init layer: the writable snapshot sits on the image's top.
+      mounts.push({ containerId: containerOf.get(key)!, mountId: s.id, initId: null, parent: parentKey });
     } else if (role === 'container-layer') {
       const init = idOf.get(`${key}-init`) ?? null;
       const top = parentKey ? info.get(parentKey)?.parent : null;
       const image = top ? measured.get(top) : undefined;
       // The image's top layer by the model's key (as layers[].chainId), its namespace included.
-      mounts.push({ containerId: m.rec.key, mountId: s.id, initId: init, parent: image ? layerKey(image.ns.name, image.rec.key) : null });
+      mounts.push({ containerId: m.rec.key, mountId: s.id, initId: init, parent: image ? nsKey(image.ns.name, image.rec.key) : null });
     }
   }
   // Directories the snapshotter has no record of: leaked by a crash (or mid-removal, `rm-<id>`).
@@ -143,5 +149,8 @@ export function containerdInventory(f: ContainerdFacts): Inventory {
   for (const name of f.disk.ingestDirs) {
     dirs.push({ id: `ingest:${name}`, role: 'orphan', kind: 'ingest', path: join(f.root, CONTENT, 'ingest', name), weight: Infinity, cacheKey: null, index: false, opaque: false });
   }
-  return { images: f.images, layers, mounts, dirs, blobs, roots: [f.root] };
+  // Outside Docker's namespace an image's id and its layers' keys carry their namespace: the same
+  // image imported into two namespaces is two images (two unpackings) holding the same blobs.
+  const images = f.images.map((i) => ({ ...i, id: nsKey(i.namespace, i.id), layerKeys: i.layerKeys.map((k) => nsKey(i.namespace, k)) }));
+  return { images, layers, mounts, dirs, blobs, containers: recorded.map((c) => c.fact), roots: [f.root] };
 }
