@@ -52,6 +52,7 @@ const OPTIONS = {
   'path.rootfs': { type: 'string', default: '/', describe: "Where the host's / is mounted (layerdu in a container); the other paths' defaults move under it" },
   'path.procfs': { type: 'string', defaultDescription: '/proc, under --path.rootfs', describe: "Where the host's /proc is mounted" },
   'path.sysfs': { type: 'string', defaultDescription: '/sys, under --path.rootfs', describe: "Where the host's /sys is mounted" },
+  'path.pod-logs': { type: 'string', defaultDescription: '/var/log/pods, under --path.rootfs', describe: "The kubelet's pod log directory (Kubernetes nodes)" },
 } satisfies Record<string, Options>;
 
 /** `--web.listen-address` can also be set as LAYERDU_WEB_LISTEN_ADDRESS, and so on for every flag. */
@@ -123,6 +124,7 @@ async function main(argv: string[]): Promise<void> {
   const containerd = { root: given('containerd-root'), namespace: given('containerd-namespace') };
   const apiTimeoutMs = Number(args['docker-timeout']) * 1000;
   const ownerLabels = ownerLabelsOf(args['owner.label']);
+  const podLogs = given('path.pod-logs') ?? join(host.rootfs, 'var', 'log', 'pods');
 
   if (!args.report) {
     // The agent's modules (prom-client, node-cron, yaml, bcrypt) load only for the agent: a
@@ -150,6 +152,7 @@ async function main(argv: string[]): Promise<void> {
       containerd,
       apiTimeoutMs,
       ownerLabels,
+      podLogs,
       schedule: String(args['scan.schedule']),
       listen: String(args['web.listen-address']),
       telemetryPath: String(args['web.telemetry-path']),
@@ -163,7 +166,7 @@ async function main(argv: string[]): Promise<void> {
         process.stderr.write(`\rwalking layer directories ${done}/${total}${done === total ? '\r\x1b[K' : ''}`);
       }
     : undefined;
-  const report = await scan({ dockerRoot, dockerHost, host, containerd, apiTimeoutMs, ownerLabels, onProgress: progress, readApi: readDockerApiOffThread });
+  const report = await scan({ dockerRoot, dockerHost, host, containerd, apiTimeoutMs, ownerLabels, podLogs, onProgress: progress, readApi: readDockerApiOffThread });
   for (const e of report.errors) process.stderr.write(`layerdu: ${e.source}: ${e.path ? `${e.path}: ` : ''}${e.message}\n`);
   const format = args.format as (typeof FORMATS)[number];
   const out =

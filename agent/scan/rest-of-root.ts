@@ -45,13 +45,15 @@ export interface RestOfRoots {
   stores: TreeSize[];
 }
 
-export async function walkRestOfRoots(root: string, storeRoots: string[][], skip: string[], problems: Problem[]): Promise<RestOfRoots> {
-  const buildkit = join(root, 'buildkit');
+/** `root` is the docker root; null on a host without one (containerd alone, a Kubernetes node). */
+export async function walkRestOfRoots(root: string | null, storeRoots: string[][], skip: string[], problems: Problem[]): Promise<RestOfRoots> {
   const trees = storeTrees(storeRoots);
+  const none = Promise.resolve({ size: EMPTY() });
+  const buildkit = root === null ? null : join(root, 'buildkit');
   // A root without BuildKit's directory is normal (it appears with the first BuildKit build).
   const storeProblems: Problem[] = [];
-  const store = walkTree(buildkit, { problems: storeProblems });
-  const rest = walkTree(root, { problems, skip: [...skip, buildkit, ...trees.flat().filter((t) => under(t, root))] });
+  const store = buildkit === null ? none : walkTree(buildkit, { problems: storeProblems });
+  const rest = root === null || buildkit === null ? none : walkTree(root, { problems, skip: [...skip, buildkit, ...trees.flat().filter((t) => under(t, root))] });
   const perStore = trees.map(async (mine) => {
     const sum = EMPTY();
     for (const t of await Promise.all(mine.map((r) => walkTree(r, { problems, skip })))) add(sum, t.size);

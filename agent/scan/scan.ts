@@ -4,11 +4,12 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { readFilesystemUsage } from '../../collectors/host/filesystem.js';
-import type { HostPaths } from '../../collectors/host/paths.js';
+import { rootfsPath, type HostPaths } from '../../collectors/host/paths.js';
 import type { ApiFacts, Bytes, DirFact, DriverFact, StoreFact } from '../../collectors/lib/facts.js';
 import { describeError } from '../../collectors/lib/errors.js';
 import { readBuildCacheIds } from '../../collectors/sources/buildkit.js';
 import { readContainers } from '../../collectors/sources/containers.js';
+import { readPodLogs } from '../../collectors/sources/pod-logs.js';
 import { DEFAULT_API_TIMEOUT_MS, readDockerApi } from '../../collectors/sources/docker-api.js';
 import { readVolumes } from '../../collectors/sources/volumes.js';
 import { STORES } from '../../collectors/stores/index.js';
@@ -33,6 +34,8 @@ export interface ScanOptions {
   apiTimeoutMs?: number;
   /** `--owner.label` keys: each distinct value of each is an owner. */
   ownerLabels?: string[];
+  /** `--path.pod-logs`: the kubelet's pod log directory (default `/var/log/pods` under the rootfs). */
+  podLogs?: string;
   /** How the API is read (default: on this thread, readDockerApi). */
   readApi?: (url: string, timeoutMs: number) => Promise<ApiFacts>;
   /** Walks of committed image layers, kept between scans by the agent; they never change. */
@@ -53,12 +56,17 @@ export class ScanAbort extends Error {
   }
 }
 
-async function openRoot(root: string): Promise<void> {
+/**
+ * Whether the docker root is there. A missing one is no failure yet: a Kubernetes node runs
+ * containerd alone, and the scan aborts only when no image store is found either.
+ */
+async function openRoot(root: string): Promise<boolean> {
   try {
     await fsp.readdir(root);
+    return true;
   } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory (is Docker installed here? --docker-root names another)' : describeError(e);
-    throw new ScanAbort(`cannot read docker root ${root}: ${why}`, 1);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw new ScanAbort(`cannot read docker root ${root}: ${describeError(e)}`, 1);
   }
 }
 
@@ -71,6 +79,7 @@ function joinInventories(all: Inventory[]): Inventory {
     dirs: all.flatMap((i) => i.dirs),
     roots: all.flatMap((i) => i.roots),
     blobs: all.flatMap((i) => i.blobs ?? []),
+    containers: all.flatMap((i) => i.containers ?? []),
   };
 }
 
@@ -112,7 +121,7 @@ export async function scan(opts: ScanOptions): Promise<Report> {
   const startedAt = new Date();
   const start = performance.now();
   const root = opts.dockerRoot;
-  await openRoot(root);
+  const rootPresent = await openRoot(root);
   const runner = new CollectorRunner();
   const { collect } = runner;
 
@@ -120,7 +129,8 @@ export async function scan(opts: ScanOptions): Promise<Report> {
   prepareWalkers();
   // The API answers beside the disk work and is awaited last: a hung daemon delays nothing. It
   // starts once the walks are under way, as loading its client is itself work for this thread.
-  let apiPromise: Promise<ApiFacts | null> | null = null;
+  // A host without a docker root has no Docker to ask (a Kubernetes node: containerd alone).
+  let apiPromise: Promise<ApiFacts | null> | null = rootPresent ? null : Promise.resolve(null);
   const api = () =>
     (apiPromise ??= collect('docker-api', async (problems) => {
       try {
@@ -141,13 +151,18 @@ export async function scan(opts: ScanOptions): Promise<Report> {
 
   // Detect: every store on the host is measured, the one Docker no longer uses included.
   const stores = (await Promise.all(STORES.map((s) => s.detect(ctx)))).filter((s): s is FoundStore => s !== null);
+  if (!rootPresent && stores.length === 0) {
+    throw new ScanAbort(`cannot read docker root ${root}: no such directory, and no containerd store was found (is Docker installed here? --docker-root and --containerd-root name others)`, 1);
+  }
+  // Without a docker root (containerd alone) the filesystem is the one the store sits on.
+  const fsRoot = rootPresent ? root : stores[0]!.root;
 
   // Inventory: every read starts now; the walks wait only for what tells which directory is what.
   const filesystemRead = collect('filesystem', async (problems) => {
     try {
-      return await readFilesystemUsage(root, opts.host);
+      return await readFilesystemUsage(fsRoot, opts.host);
     } catch (e) {
-      problems.push({ path: root, message: describeError(e) });
+      problems.push({ path: fsRoot, message: describeError(e) });
       return null;
     }
   }, null);
@@ -155,6 +170,11 @@ export async function scan(opts: ScanOptions): Promise<Report> {
   const volumesRead = collect('volumes', (p) => readVolumes(join(root, 'volumes'), p), []);
   const inventories = await Promise.all(stores.map((s) => s.inventory(ctx)));
   const inventory = joinInventories(inventories);
+  // Containers the stores record themselves (a Kubernetes node's), with the kubelet's logs of them.
+  const podLogs = opts.podLogs ?? rootfsPath(opts.host, 'var', 'log', 'pods');
+  const recorded = inventory.containers?.length
+    ? collect('pod-logs', (p) => readPodLogs(podLogs, inventory.containers!, p), inventory.containers)
+    : Promise.resolve([]);
 
   // Walk: the stores' directories, and beside them the rest of the root.
   const walks = collect('layer-walker', (p) => walkDirs(inventory.dirs, p, opts.layerCache, opts.onProgress), {
@@ -170,11 +190,12 @@ export async function scan(opts: ScanOptions): Promise<Report> {
         ...volumes.map((v) => join(root, 'volumes', v.name, '_data')),
         ...containers.flatMap((c) => c.logPaths),
       ];
-      return walkRestOfRoots(root, inventories.map((i) => i.roots), skip, p);
+      return walkRestOfRoots(rootPresent ? root : null, inventories.map((i) => i.roots), skip, p);
     }, { buildkitStore: { disk: 0, apparent: 0, entries: 0 }, other: { disk: 0, apparent: 0, entries: 0 }, stores: [] } as RestOfRoots),
   );
   api();
-  const [walked, rest, filesystem, containers, volumes] = await Promise.all([walks, restWalk, filesystemRead, containersRead, volumesRead]);
+  const [walked, rest, filesystem, dockers, volumes, cri] = await Promise.all([walks, restWalk, filesystemRead, containersRead, volumesRead, recorded]);
+  const containers = [...dockers, ...cri];
 
   // Analyse: waste before the API is awaited, so that a slow daemon's answer overlaps it.
   const waste = await workOutWaste(inventory, walked.indexes, opts.wasteMemo?.current);
@@ -198,6 +219,7 @@ export async function scan(opts: ScanOptions): Promise<Report> {
     buildkitStore: { disk: rest.buildkitStore.disk, apparent: rest.buildkitStore.apparent },
     other: { disk: rest.other.disk, apparent: rest.other.apparent },
     api: apiFacts,
+    ...(rootPresent ? {} : { dockerAbsent: true }),
     errors: runner.errors,
     scan: {
       startedAt: startedAt.toISOString(),

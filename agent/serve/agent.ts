@@ -4,22 +4,14 @@ import { log } from './log.js';
 import { ReportMetrics } from '../render/metrics.js';
 import type { Report } from '../model/report.js';
 import { ScanLoop } from './scheduler.js';
-import { scan, type LayerCache } from '../scan/scan.js';
+import { scan, type LayerCache, type ScanOptions } from '../scan/scan.js';
 import { startServer } from './server.js';
 import { loadXattr } from '../../collectors/walk/tally.js';
 import { prepareWalkers } from '../../collectors/walk/walk-tree.js';
 import type { WebConfig } from './web-config.js';
-import type { HostPaths } from '../../collectors/host/paths.js';
-import type { ContainerdOptions } from '../../collectors/stores/store.js';
 
-export interface AgentOptions {
-  dockerRoot: string;
-  dockerHost: string;
-  host: HostPaths;
-  containerd: ContainerdOptions;
-  apiTimeoutMs: number;
-  /** `--owner.label` keys. */
-  ownerLabels?: string[];
+/** What each scan is given (the flags' values), and how the agent serves. */
+export interface AgentOptions extends Pick<ScanOptions, 'dockerRoot' | 'dockerHost' | 'host' | 'containerd' | 'apiTimeoutMs' | 'ownerLabels' | 'podLogs'> {
   schedule: string;
   listen: string;
   telemetryPath: string;
@@ -48,7 +40,8 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   let slowLogged = false;
 
   const loop = new ScanLoop(opts.schedule, async () => {
-    const report = await scan({ dockerRoot: opts.dockerRoot, dockerHost: opts.dockerHost, host: opts.host, containerd: opts.containerd, apiTimeoutMs: opts.apiTimeoutMs, ownerLabels: opts.ownerLabels, layerCache, wasteMemo });
+    const { dockerRoot, dockerHost, host, containerd, apiTimeoutMs, ownerLabels, podLogs } = opts;
+    const report = await scan({ dockerRoot, dockerHost, host, containerd, apiTimeoutMs, ownerLabels, podLogs, layerCache, wasteMemo });
     metrics.update(report);
     const firstProblems = last === null || last.errors.length !== report.errors.length;
     last = report;

@@ -62,7 +62,7 @@ export function isJsonLog(id: string, name: string): boolean {
   return name === `${id}-json.log` || new RegExp(`^${id}-json\\.log\\.\\d+(\\.gz)?$`).test(name);
 }
 
-async function sumFiles(paths: string[], problems: Problem[]): Promise<Bytes & { files: number }> {
+export async function sumFiles(paths: string[], problems: Problem[]): Promise<Bytes & { files: number }> {
   const total = { disk: 0, apparent: 0, files: 0 };
   for (const p of paths) {
     try {
