@@ -5,6 +5,8 @@ import { ZERO, type Bytes, type LayerIndex } from '../../collectors/lib/facts.js
 import { listedImages } from './graph.js';
 import { dockerSize, holdersOf, imageReports, layerKeysOf, push, wasteJobs as jobsOf, type WasteJob } from './images.js';
 import { computeCopiedUp } from './layer-analysis.js';
+import { K8S_POD_NAME, K8S_POD_NAMESPACE } from '../../collectors/lib/labels.js';
+import { kubernetesReport } from './kubernetes.js';
 import { ownerReports } from './owners.js';
 import type { ContainerReport, ContentReport, LayerReport, OrphanReport, Report, VolumeReport } from './report.js';
 import type { ScanFacts } from './scan-facts.js';
@@ -80,6 +82,9 @@ export function buildReport(f: ScanFacts): Report {
       copiedUp: writableIndex ? computeCopiedUp(writableIndex, imageLayers) : { ...ZERO },
       logs: c.logs.disk,
       logsApparent: c.logs.apparent,
+      ...(c.namespace ? { namespace: c.namespace } : {}),
+      ...(c.kind ? { kind: c.kind } : {}),
+      ...(c.labels[K8S_POD_NAMESPACE] && c.labels[K8S_POD_NAME] ? { pod: `${c.labels[K8S_POD_NAMESPACE]}/${c.labels[K8S_POD_NAME]}` } : {}),
     };
   });
 
@@ -145,10 +150,12 @@ export function buildReport(f: ScanFacts): Report {
   const naiveVirtual =
     images.reduce((s, i) => s + sizeOf.get(i.id)!, 0) + containers.reduce((s, c) => s + c.writable.apparent + sizeOfImage(c.imageId), 0);
 
+  const kubernetes = kubernetesReport(layers, containers, images, content);
   const totals = (basis: keyof Bytes) => diskTotals(f, basis, buildCache[basis], orphans.reduce((s, o) => s + o[basis], 0));
   return {
     dockerRoot: f.dockerRoot,
     apiUp: f.api !== null,
+    ...(f.dockerAbsent ? { dockerAbsent: true as const } : {}),
     driver: { ...f.driver },
     stores: f.stores ?? [],
     filesystem: f.filesystem,
@@ -158,6 +165,7 @@ export function buildReport(f: ScanFacts): Report {
     containers,
     volumes,
     owners,
+    ...(kubernetes ? { kubernetes } : {}),
     orphans,
     buildCache,
     totals: { disk: totals('disk'), apparent: totals('apparent'), naiveVirtual },

@@ -97,6 +97,7 @@ export function imageReports(f: ScanFacts, listed: ImageFact[], holders: Holders
       content,
       wasted: wasteOf(img.id),
       containers: containersOfImage.get(img.id)?.length ?? 0,
+      ...(img.namespace ? { namespace: img.namespace } : {}),
     };
   });
 }

@@ -1,11 +1,12 @@
 // Owners (../shared/contract.md, "Owners"): who the disk is for. A compose project (its
-// containers' `com.docker.compose.project` label) or each distinct value of a label the user
-// names (`--owner.label KEY`), and what the owner's containers, volumes and images cost. Pure:
+// containers' `com.docker.compose.project` label), a Kubernetes namespace or pod (the CRI's
+// `io.kubernetes.pod.*` labels), or each distinct value of a label the user names
+// (`--owner.label KEY`), and what the owner's containers, volumes and images cost. Pure:
 // plain facts in, figures out; buildReport prepares the facts from the scan's.
+import { COMPOSE_PROJECT, COMPOSE_SERVICE, K8S_POD_NAME, K8S_POD_NAMESPACE } from '../../collectors/lib/labels.js';
 import type { OwnerReport } from './report.js';
 
-export const COMPOSE_PROJECT = 'com.docker.compose.project';
-export const COMPOSE_SERVICE = 'com.docker.compose.service';
+export { COMPOSE_PROJECT, COMPOSE_SERVICE } from '../../collectors/lib/labels.js';
 
 /** One container, as far as owners need it: its labels, what it uses and its own disk bytes. */
 export interface OwnedContainer {
@@ -50,6 +51,11 @@ export function groupOwners(containers: OwnedContainer[], ownerLabels: readonly 
   for (const c of containers) {
     const project = c.labels[COMPOSE_PROJECT];
     if (project) add('compose-project', project, c);
+    // A Kubernetes pod (its sandbox and containers) and its namespace; a pod is `<ns>/<pod>`.
+    const ns = c.labels[K8S_POD_NAMESPACE];
+    const pod = c.labels[K8S_POD_NAME];
+    if (ns) add('k8s-namespace', ns, c);
+    if (ns && pod) add('k8s-pod', `${ns}/${pod}`, c);
     for (const k of keys) {
       const v = c.labels[k];
       if (v) add('label', `${k}=${v}`, c);

@@ -29,6 +29,8 @@ export interface ImageReport {
   content: Bytes;
   wasted: Bytes;
   containers: number;
+  /** Extension (containerd store): the namespace that names it. */
+  namespace?: string;
 }
 
 /** graphdriver: `diffId` and `cacheId`; containerd: `snapshotId` and `namespace`. */
@@ -56,6 +58,13 @@ export interface ContainerReport {
   logs: number;
   /** Extension: the same logs on the apparent basis (sum of st_size). */
   logsApparent: number;
+  /**
+   * Extension: containers containerd records itself (a Kubernetes node's): their namespace, the
+   * CRI's kind (a pod's sandbox or one of its containers) and their pod, `<namespace>/<pod>`.
+   */
+  namespace?: string;
+  kind?: 'container' | 'sandbox';
+  pod?: string;
 }
 
 export interface VolumeReport {
@@ -79,12 +88,26 @@ export interface OwnerDisk {
 }
 
 export interface OwnerReport {
-  kind: 'compose-project' | 'label';
+  kind: 'compose-project' | 'label' | 'k8s-namespace' | 'k8s-pod';
   name: string;
   containers: string[];
   /** Extension (compose projects): each container's `com.docker.compose.service`, by id. */
   services?: Record<string, string>;
   disk: OwnerDisk;
+}
+
+/** Extension: a Kubernetes node's image bytes as the kubelet sees them, and as they are (disk bytes). */
+export interface KubernetesReport {
+  /** containerd's namespace of the CRI: `k8s.io`. */
+  namespace: string;
+  pods: number;
+  /** The pods' containers, and their sandboxes (pause containers), told apart. */
+  containers: number;
+  sandboxes: number;
+  /** What the kubelet's `imagefs` used bytes say: every snapshot of the namespace. */
+  imagefs: { used: number; imageLayers: number; containerLayers: number };
+  /** The true image bytes: the image snapshots and the compressed blobs kept beside them. */
+  images: { layers: number; content: number; total: number };
 }
 
 export interface ContentReport {
@@ -155,6 +178,8 @@ export interface Report {
   /** Extension: where the facts came from. */
   dockerRoot: string;
   apiUp: boolean;
+  /** Extension: set on a host without a docker root (containerd alone), where no API was asked. */
+  dockerAbsent?: true;
   driver: DriverReport;
   /** Every image store found on the host, the one Docker no longer uses included. */
   stores: StoreFact[];
@@ -165,8 +190,10 @@ export interface Report {
   content: ContentReport[];
   containers: ContainerReport[];
   volumes: VolumeReport[];
-  /** Compose projects and `--owner.label` values, by kind and name. */
+  /** Compose projects, Kubernetes namespaces and pods, `--owner.label` values, by kind and name. */
   owners: OwnerReport[];
+  /** Extension: present when containerd holds a Kubernetes namespace (`k8s.io`). */
+  kubernetes?: KubernetesReport;
   orphans: OrphanReport[];
   buildCache: BuildCacheReport;
   totals: Totals;

@@ -31,6 +31,8 @@ export interface ScanFacts {
   /** Everything else under the docker root: what no other figure holds. */
   other: Bytes;
   api: ApiFacts | null;
+  /** No docker root was found (containerd alone): the API was not asked. */
+  dockerAbsent?: boolean;
   errors: ScanError[];
   scan: ScanMeta;
   /** `--owner.label` keys: each distinct value of each is an owner (absent: none). */

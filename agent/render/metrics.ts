@@ -27,6 +27,10 @@ export class ReportMetrics {
   readonly orphanBytes;
   readonly volumeBytes;
   readonly ownerBytes;
+  readonly kubeletImagefs;
+  readonly kubernetesImage;
+  readonly kubernetesPods;
+  readonly kubernetesContainers;
   readonly hostBytes;
   readonly storeBytes;
   readonly naiveVirtual;
@@ -58,7 +62,11 @@ export class ReportMetrics {
     this.wasted = this.gauge('layerdu_wasted_bytes', "Disk bytes of files in an image's lower layers that its upper layers delete or overwrite", ['image_id', 'image']);
     this.orphanBytes = this.gauge('layerdu_orphan_bytes', 'Disk bytes of a storage-driver directory nothing refers to', ['id']);
     this.volumeBytes = this.gauge('layerdu_volume_bytes', 'Disk bytes of a named volume', ['name']);
-    this.ownerBytes = this.gauge('layerdu_owner_bytes', "Disk bytes of an owner (compose project, --owner.label value): its containers' writable (with -init) and log bytes, the volumes only it mounts, image units only its images hold (images_exclusive) and the rest of the images it runs", ['kind', 'name', 'scope']);
+    this.ownerBytes = this.gauge('layerdu_owner_bytes', "Disk bytes of an owner (compose project, Kubernetes namespace or pod, --owner.label value): its containers' writable (with -init) and log bytes, the volumes only it mounts, image units only its images hold (images_exclusive) and the rest of the images it runs", ['kind', 'name', 'scope']);
+    this.kubeletImagefs = this.gauge('layerdu_kubelet_imagefs_used_bytes', "What the kubelet's imagefs used bytes say on a Kubernetes node: every snapshot of containerd's k8s.io namespace, the pods' writable layers (container_layers) counted as image bytes, the compressed blobs left out", ['namespace', 'part']);
+    this.kubernetesImage = this.gauge('layerdu_kubernetes_image_bytes', "True disk bytes of a Kubernetes node's images: their unpacked layers and the compressed blobs kept beside them (content)", ['namespace', 'part']);
+    this.kubernetesPods = this.gauge('layerdu_kubernetes_pods', 'Pods whose sandboxes or containers containerd records in the k8s.io namespace', ['namespace']);
+    this.kubernetesContainers = this.gauge('layerdu_kubernetes_containers', "Containers containerd records in the k8s.io namespace, by the CRI's kind (container or sandbox)", ['namespace', 'kind']);
     this.hostBytes = this.gauge('layerdu_host_bytes', 'Disk bytes under the docker root by category, each byte counted once (other: metadata and bookkeeping)', ['category']);
     this.storeBytes = this.gauge('layerdu_store_bytes', 'Disk bytes under an image store\'s roots; an inactive store is hidden by Docker, not freed', ['store', 'active']);
     this.naiveVirtual = this.gauge('layerdu_naive_virtual_bytes', "What adding up every image's and container's virtual size claims");
@@ -77,6 +85,21 @@ export class ReportMetrics {
     this.layersWalked = this.gauge('layerdu_scan_layers_walked', 'Image layers walked in the last scan');
     this.layersReused = this.gauge('layerdu_scan_layers_reused', 'Image layers whose earlier walk the last scan reused (committed layers never change)');
     this.scanErrors = this.gauge('layerdu_scan_errors', 'Problems met in the last scan by collector; the scan went on past each', ['collector']);
+  }
+
+  /**
+   * A gauge without labels always shows a sample once registered (0 after a reset): one that
+   * must be absent when there is no value leaves the registry instead, and comes back with one.
+   */
+  private setOrDrop(g: Gauge, value: number | null): void {
+    const name = (g as unknown as { name: string }).name;
+    const registered = this.registry.getSingleMetric(name) !== undefined;
+    if (value === null) {
+      if (registered) this.registry.removeSingleMetric(name);
+      return;
+    }
+    if (!registered) this.registry.registerMetric(g);
+    g.set(value);
   }
 
   /** Replaces every series with the figures of `report`. */
@@ -113,6 +136,19 @@ export class ReportMetrics {
       for (const [scope, bytes] of Object.entries(scopes)) this.ownerBytes.set({ kind: o.kind, name: o.name, scope }, bytes);
     }
 
+    const k = report.kubernetes;
+    if (k) {
+      const namespace = k.namespace;
+      this.kubeletImagefs.set({ namespace, part: 'image_layers' }, k.imagefs.imageLayers);
+      this.kubeletImagefs.set({ namespace, part: 'container_layers' }, k.imagefs.containerLayers);
+      this.kubernetesImage.set({ namespace, part: 'layers' }, k.images.layers);
+      this.kubernetesImage.set({ namespace, part: 'content' }, k.images.content);
+      // Labelled, so that a host without Kubernetes exports no sample of them at all.
+      this.kubernetesPods.set({ namespace }, k.pods);
+      this.kubernetesContainers.set({ namespace, kind: 'container' }, k.containers);
+      this.kubernetesContainers.set({ namespace, kind: 'sandbox' }, k.sandboxes);
+    }
+
     const t = report.totals.disk;
     const categories = {
       image_layers: t.imageLayers,
@@ -130,15 +166,8 @@ export class ReportMetrics {
 
     const d = report.driver;
     this.driverInfo.set({ driver: d.name, backing_fs: d.backingFs ?? '', docker_root: report.dockerRoot, store: d.store }, 1);
-    // A gauge without labels always shows a sample once registered (0 after a reset), and the
-    // contract wants this one absent when d_type is unknown: it leaves the registry instead.
-    const registered = this.registry.getSingleMetric('layerdu_dtype_supported') !== undefined;
-    if (d.dType === null) {
-      if (registered) this.registry.removeSingleMetric('layerdu_dtype_supported');
-    } else {
-      if (!registered) this.registry.registerMetric(this.dtype);
-      this.dtype.set(d.dType ? 1 : 0);
-    }
+    // Absent when d_type is unknown, as the contract has it.
+    this.setOrDrop(this.dtype, d.dType === null ? null : d.dType ? 1 : 0);
     this.vfsFallback.set(d.vfsFallback ? 1 : 0);
     this.vfsDuplicate.set(d.vfsDuplicateBytes ?? 0);
     const fs = report.filesystem;
@@ -157,7 +186,8 @@ export class ReportMetrics {
       this.collectorDuration.set({ collector: c.name }, c.durationSeconds);
       this.scanErrors.set({ collector: c.name }, report.errors.filter((e) => e.source === c.name).length);
     }
-    this.apiUp.set(report.apiUp ? 1 : 0);
+    // Absent on a host without Docker (containerd alone): no API was asked, and none is down.
+    this.setOrDrop(this.apiUp, report.dockerAbsent ? null : report.apiUp ? 1 : 0);
     this.layersWalked.set(s.layersWalked);
     this.layersReused.set(s.layersReused);
   }

@@ -1,6 +1,7 @@
 // `layerdu --report` (text): the report for a person at a terminal. Figures are disk bytes
 // (du -sB1) unless a column says apparent; see ../shared/contract.md.
 import type { Report } from '../model/report.js';
+import { kubernetesSection } from './text-kubernetes.js';
 import { ownersSection } from './text-owners.js';
 import { contentLines, dockerCaveats, storesSection } from './text-stores.js';
 import { type Column, formatIEC, table } from './units.js';
@@ -143,6 +144,8 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
 
   const owners = ownersSection(report, bold, grid, (id) => names.get(id) ?? shortId(id));
   if (owners.length) sections.push(owners);
+  const kubernetes = kubernetesSection(report, bold);
+  if (kubernetes.length) sections.push(kubernetes);
 
   const bc = report.buildCache;
   sections.push([
@@ -189,7 +192,11 @@ function headerLine(report: Report): string {
   const fs = [d.backingFs ? `on ${d.backingFs}` : null, d.dType === null ? null : d.dType ? '(d_type)' : '(no d_type)']
     .filter((s) => s !== null)
     .join(' ');
-  const api = report.apiUp ? 'Docker API answered' : 'Docker API did not answer: figures come from disk alone';
+  const api = report.dockerAbsent
+    ? 'no Docker here: containerd alone'
+    : report.apiUp
+      ? 'Docker API answered'
+      : 'Docker API did not answer: figures come from disk alone';
   const store = d.store === 'containerd' ? ' (containerd image store)' : '';
   return `Docker root ${report.dockerRoot} · storage driver ${d.name}${store}${fs ? ` ${fs}` : ''} · ${api}`;
 }

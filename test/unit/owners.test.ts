@@ -82,6 +82,25 @@ describe('owners', () => {
     assert.equal(shop.disk.imagesShared, 1304 * K);
   });
 
+  it('groups a Kubernetes node\'s containers by namespace and by pod (<namespace>/<pod>), sandboxes with their pod', () => {
+    const pod = (ns: string, name: string) => ({ 'io.kubernetes.pod.namespace': ns, 'io.kubernetes.pod.name': name });
+    const cs = [
+      container('sandbox-web', 'pause', { ...pod('shop', 'web'), 'io.cri-containerd.kind': 'sandbox' }),
+      container('app', 'img', { ...pod('shop', 'web'), 'io.cri-containerd.kind': 'container' }),
+      container('cache', 'img', pod('shop', 'cache')),
+      container('job', 'img', pod('batch', 'web')),
+      container('loose', 'img', { 'io.kubernetes.pod.name': 'no-namespace' }),
+    ];
+    const owners = groupOwners(cs, []).map((o) => [o.kind, o.name, o.members.map((c) => c.id).join(',')]);
+    assert.deepEqual(owners.sort(), [
+      ['k8s-namespace', 'batch', 'job'],
+      ['k8s-namespace', 'shop', 'sandbox-web,app,cache'],
+      ['k8s-pod', 'batch/web', 'job'],
+      ['k8s-pod', 'shop/cache', 'cache'],
+      ['k8s-pod', 'shop/web', 'sandbox-web,app'],
+    ]);
+  });
+
   it('ignores empty label values and repeated keys; no labels, no owners', () => {
     const cs = [container(WEB, 'i', { [COMPOSE_PROJECT]: '', team: '' }), container(DB, 'i', { team: 'a' })];
     assert.deepEqual(
@@ -116,6 +135,11 @@ describe('owners', () => {
         if (p) labels[COMPOSE_PROJECT] = p;
         const t = pick(['x', 'y', null]);
         if (t) labels.team = t;
+        const ns = pick(['shop', 'batch', null]);
+        if (ns) {
+          labels['io.kubernetes.pod.namespace'] = ns;
+          labels['io.kubernetes.pod.name'] = pick(['web', 'job']);
+        }
         return container(`c${i}`, pick(images).id, labels, {
           volumes: volumes.filter(() => rand() < 0.3).map((v) => v.name),
           writable: 4096 * Math.floor(rand() * 10),
@@ -149,7 +173,7 @@ describe('owners', () => {
         checked += 1;
       }
     }
-    assert.ok(checked > 500, `only ${checked} owners checked`);
+    assert.ok(checked > 900, `only ${checked} owners checked`);
   });
 });
 
