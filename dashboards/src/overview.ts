@@ -6,6 +6,7 @@ import { Board } from './lib.js';
 import { containersRow } from './overview/containers.js';
 import { rootFilesystemRow, whereTheDiskWentRow } from './overview/disk.js';
 import { imagesRow } from './overview/images.js';
+import { kubernetesRow } from './overview/kubernetes.js';
 import { ownersRow } from './overview/owners.js';
 import { scanHealthRow } from './overview/scan-health.js';
 import { storageDriverRow } from './overview/storage-driver.js';
@@ -29,6 +30,7 @@ export function overview(): Dashboard {
   containersRow(b);
   volumesRow(b);
   ownersRow(b);
+  kubernetesRow(b);
   storageDriverRow(b);
   storesRow(b);
   scanHealthRow(b);
