@@ -37,6 +37,17 @@ export function instanceVariable(): dashboard.QueryVariableBuilder {
     .current({ selected: true, text: 'All', value: '$__all' });
 }
 
+/** How many hosts a ranking shows: `topk($top, …)`, chosen on the dashboard (the fleet's). */
+export function topVariable(values: number[], chosen: number): dashboard.CustomVariableBuilder {
+  const option = (n: number) => ({ selected: n === chosen, text: String(n), value: String(n) });
+  return new dashboard.CustomVariableBuilder('top')
+    .label('Top')
+    .description('How many hosts each ranking shows')
+    .values(values.join(','))
+    .current(option(chosen))
+    .options(values.map(option));
+}
+
 export interface QueryOptions {
   legend?: string;
   /** Evaluate at the end of the range only (tables, bar gauges, current values). */

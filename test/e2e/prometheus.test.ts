@@ -125,8 +125,9 @@ describe('Prometheus: dashboards and alerts against real agents', function () {
     assert.equal(targets.activeTargets.length, 2);
     for (const t of targets.activeTargets) assert.equal(t.health, 'up', `${t.labels.instance}: ${t.lastError}`);
     const rules = await prom!.api<{ groups: Array<{ name: string; rules: Array<{ name: string; health: string; lastError?: string }> }> }>('rules');
-    const shipped = (parse(await readFile(RULES, 'utf8')) as { groups: Array<{ rules: Array<{ alert: string }> }> }).groups.flatMap((g) => g.rules.map((r) => r.alert));
-    const loaded = rules.groups.filter((g) => g.name === 'layerdu').flatMap((g) => g.rules);
+    const groups = (parse(await readFile(RULES, 'utf8')) as { groups: Array<{ name: string; rules: Array<{ alert?: string; record?: string }> }> }).groups;
+    const shipped = groups.flatMap((g) => g.rules.map((r) => r.alert ?? r.record));
+    const loaded = rules.groups.filter((g) => groups.some((s) => s.name === g.name)).flatMap((g) => g.rules);
     assert.deepEqual(loaded.map((r) => r.name).sort(), shipped.sort());
     for (const r of rules.groups.flatMap((g) => g.rules)) assert.equal(r.health, 'ok', `${r.name}: ${r.lastError}`);
   });
@@ -151,7 +152,7 @@ describe('Prometheus: dashboards and alerts against real agents', function () {
       for (const instance of [overlayInstance, '.*']) {
         for (const q of qs) {
           queries++;
-          const expr = substitute(q.expr, { instance, image: 'shared-a:latest' });
+          const expr = substitute(q.expr, { instance, image: 'shared-a:latest', top: '10' });
           const result = q.instant ? await prom!.query(expr) : await prom!.queryRange(expr, 60, 1);
           if (result.length === 0) empty.push(`${file} #${q.panelId} "${q.panelTitle}" ${q.refId} (instance ${instance}): ${expr}`);
         }

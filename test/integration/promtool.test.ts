@@ -1,5 +1,6 @@
-// The alert rules through promtool alone (no daemon, no agent): every rule is valid, every rule's
-// unit tests pass, and every alert has a test where it fires and one where it stays quiet.
+// The rules through promtool alone (no daemon, no agent): every rule is valid, every rule's unit
+// tests pass, every alert has a test where it fires and one where it stays quiet, and every
+// recording rule (the fleet dashboard's) a test asserting its values.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -29,10 +30,25 @@ describe('alert rules: promtool', () => {
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /SUCCESS/);
     // every alert of the rule file has a test
-    const rules = parse(await readFile(RULES, 'utf8')) as { groups: Array<{ rules: Array<{ alert?: string }> }> };
-    const tests = parse(await readFile(RULE_TESTS, 'utf8')) as { tests: Array<{ alert_rule_test?: Array<{ alertname: string; exp_alerts?: unknown[] }> }> };
+    const rules = parse(await readFile(RULES, 'utf8')) as { groups: Array<{ rules: Array<{ alert?: string; record?: string }> }> };
+    const tests = parse(await readFile(RULE_TESTS, 'utf8')) as {
+      tests: Array<{
+        alert_rule_test?: Array<{ alertname: string; exp_alerts?: unknown[] }>;
+        promql_expr_test?: Array<{ expr: string; exp_samples?: Array<{ labels?: string }> }>;
+      }>;
+    };
     const fired = new Set(tests.tests.flatMap((t) => t.alert_rule_test ?? []).filter((t) => (t.exp_alerts ?? []).length > 0).map((t) => t.alertname));
     const quiet = new Set(tests.tests.flatMap((t) => t.alert_rule_test ?? []).filter((t) => (t.exp_alerts ?? []).length === 0).map((t) => t.alertname));
+    // every recording rule has a test that evaluates it and expects samples of it
+    const recorded = new Set(
+      tests.tests
+        .flatMap((t) => t.promql_expr_test ?? [])
+        .filter((t) => (t.exp_samples ?? []).some((e) => e.labels?.startsWith(`${t.expr.trim()}{`)))
+        .map((t) => t.expr.trim()),
+    );
+    const records = rules.groups.flatMap((g) => g.rules).flatMap((r) => (r.record ? [r.record] : []));
+    assert.ok(records.length > 0, 'the fleet group records series');
+    for (const record of records) assert.ok(recorded.has(record), `${record} has no promql_expr_test asserting its samples`);
     for (const rule of rules.groups.flatMap((g) => g.rules)) {
       if (!rule.alert) continue;
       assert.ok(fired.has(rule.alert), `${rule.alert} has no test where it fires`);

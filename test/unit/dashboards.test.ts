@@ -1,9 +1,11 @@
 // The committed Grafana dashboards: exactly what dashboards/src generates, every panel queries
-// through the `${datasource}` variable, and every selector filters on `$instance`.
+// through the `${datasource}` variable, and every selector filters on `$instance` and names a
+// metric the agent exports or a series the rules record.
 import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Registry } from 'prom-client';
+import { parse } from 'yaml';
 import { ReportMetrics } from '../../agent/render/metrics.js';
 import { DASHBOARDS, dashboardText } from '../../dashboards/src/index.js';
 import { REPO_ROOT } from '../support/oracles.js';
@@ -38,11 +40,17 @@ async function committed(): Promise<Map<string, { text: string; json: DashboardJ
   return out;
 }
 
-/** Metric names in a PromQL expression: identifiers followed by `{`, `[` or nothing label-ish. */
+/** Metric names in a PromQL expression (recorded `level:layerdu_…:operations` names whole), with their matchers. */
 function selectors(expr: string): Array<{ metric: string; matchers: string | null }> {
   const out: Array<{ metric: string; matchers: string | null }> = [];
-  for (const m of expr.matchAll(/\b(layerdu_[a-z_]+|ALERTS)\b(\{[^}]*\})?/g)) out.push({ metric: m[1]!, matchers: m[2] ?? null });
+  for (const m of expr.matchAll(/(?<![\w:])((?:[a-z_]+:)?layerdu_[a-z_]+(?::[a-z_]+)?|ALERTS)(?![\w:])(\{[^}]*\})?/g)) out.push({ metric: m[1]!, matchers: m[2] ?? null });
   return out;
+}
+
+/** The series the recording rules of dashboards/layerdu.rules.yml record. */
+async function recorded(): Promise<Set<string>> {
+  const rules = parse(await readFile(path.join(DIR, 'layerdu.rules.yml'), 'utf8')) as { groups: Array<{ rules: Array<{ record?: string }> }> };
+  return new Set(rules.groups.flatMap((g) => g.rules).flatMap((r) => (r.record ? [r.record] : [])));
 }
 
 function exported(): Set<string> {
@@ -119,8 +127,9 @@ describe('Grafana dashboards', () => {
     }
   });
 
-  it('every selector of every query filters on instance=~"$instance", and names a metric the agent exports', async () => {
+  it('every selector of every query filters on instance=~"$instance", and names a metric the agent exports or the rules record', async () => {
     const known = exported();
+    const records = await recorded();
     let count = 0;
     for (const [file, { json }] of await committed()) {
       const exprs = [
@@ -134,13 +143,32 @@ describe('Grafana dashboards', () => {
         assert.ok(sels.length > 0, `${file}: ${where}: no metric in ${expr}`);
         for (const s of sels) {
           assert.ok(s.matchers?.includes('instance=~"$instance"'), `${file}: ${where}: ${s.metric} without the instance filter in ${expr}`);
-          if (s.metric !== 'ALERTS') assert.ok(known.has(s.metric), `${file}: ${where}: ${s.metric} is not exported by the agent`);
+          if (s.metric.includes(':')) assert.ok(records.has(s.metric), `${file}: ${where}: ${s.metric} is recorded by no rule of layerdu.rules.yml`);
+          else if (s.metric !== 'ALERTS') assert.ok(known.has(s.metric), `${file}: ${where}: ${s.metric} is not exported by the agent`);
         }
         // nothing but known variables
-        substitute(expr, { instance: '.*', image: 'x', datasource: 'x' });
+        substitute(expr, { instance: '.*', image: 'x', datasource: 'x', top: '10' });
       }
     }
     assert.ok(count >= 40, `only ${count} queries`);
+  });
+
+  it('the fleet dashboard ranks with topk($top, …) and reads per-image figures only through recorded series', async () => {
+    const fleet = (await committed()).get('layerdu-fleet.json')!.json;
+    const top = fleet.templating.list.find((v) => v.name === 'top');
+    assert.equal(top?.type, 'custom', 'a $top variable');
+    const records = await recorded();
+    // gauges with one series a host: cheap to read as they are, however many hosts
+    const perHost = new Set(['layerdu_scan_success', 'layerdu_last_scan_timestamp_seconds', 'layerdu_docker_api_up', 'layerdu_vfs_fallback', 'layerdu_dtype_supported', 'layerdu_storage_driver_info']);
+    const read = new Set<string>();
+    for (const q of panelQueries(fleet)) {
+      if (q.panelType === 'bargauge' && q.panelTitle !== 'Hosts by store and driver') assert.match(q.expr, /^topk\(\$top, /, `${q.panelTitle}: ${q.expr}`);
+      for (const s of selectors(q.expr)) {
+        read.add(s.metric);
+        assert.ok(records.has(s.metric) || perHost.has(s.metric), `${q.panelTitle}: ${s.metric} is neither recorded nor one series a host`);
+      }
+    }
+    for (const r of records) assert.ok(read.has(r) || r === 'instance:layerdu_unused_image_unique_bytes:sum', `the fleet dashboard does not read ${r}`);
   });
 
   it('the overview covers every metric the agent exports (apparent bytes aside)', async () => {
