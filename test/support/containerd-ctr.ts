@@ -1,10 +1,19 @@
-// What containerd itself says about a containerd-store host, through `ctr` (namespace moby): its
-// snapshots and their parents, which snapshots/<id>/ directory holds which snapshot (from the
+// What containerd itself says about a containerd host, through `ctr` (in the client's default
+// namespace: moby for a containerd-store daemon, k8s.io for a node; inNamespace picks another):
+// its snapshots and their parents, which snapshots/<id>/ directory holds which snapshot (from the
 // mounts the snapshotter hands out), and a synchronous garbage collection. These are the
-// containerd-store oracles' view of the host; nothing here reads layerdu's code or bbolt.
+// containerd oracles' view of the host; nothing here reads layerdu's code or bbolt.
 import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { ContainerdStoreDaemon } from './containerd-store.js';
+import type { StartedContainerd } from './containerd-store.js';
+
+/** What these oracles need of a private containerd (a containerd-store daemon or a node). */
+export type CtrClient = Pick<StartedContainerd, 'ctr'> & { containerd: { root: string } };
+
+/** The same containerd, with `ns` as the namespace of calls that name none. */
+export function inNamespace(c: CtrClient, ns: string): CtrClient {
+  return { containerd: c.containerd, ctr: (args, o = {}) => c.ctr(args, { namespace: ns, ...o }) };
+}
 
 export const SNAPSHOTTER = 'io.containerd.snapshotter.v1.overlayfs';
 export const CONTENT = 'io.containerd.content.v1.content';
@@ -95,7 +104,7 @@ export async function snapshotDirs(containerdRoot: string): Promise<string[]> {
 }
 
 /** Runs a garbage collection and waits for it (snapshotter cleanup included): a lease removed with --sync. */
-export async function collectGarbage(d: ContainerdStoreDaemon): Promise<void> {
+export async function collectGarbage(d: CtrClient): Promise<void> {
   const out = (await d.ctr(['leases', 'create'])).trim().split(/\s+/);
   const id = out[out.length - 1]!;
   await d.ctr(['leases', 'rm', '--sync', id]);
@@ -117,10 +126,50 @@ export interface SnapshotIds {
  * top first). The probe views are removed and collected before this returns, and the directories
  * are then checked to be exactly those there were before.
  */
-export async function mapSnapshotIds(d: ContainerdStoreDaemon, snaps: Map<string, Snapshot>): Promise<SnapshotIds> {
+export async function mapSnapshotIds(d: CtrClient, snaps: Map<string, Snapshot>): Promise<SnapshotIds> {
+  const r = await mapSnapshotIdsAcross([{ client: d, snaps }]);
+  return { idOfKey: r.idOfKey[0]!, viewDirs: r.viewDirs, seconds: r.seconds };
+}
+
+/**
+ * mapSnapshotIds over several namespaces of one containerd (every snapshot dir belongs to one of
+ * them): `idOfKey[i]` places `spaces[i]`'s keys.
+ */
+export async function mapSnapshotIdsAcross(
+  spaces: Array<{ client: CtrClient; snaps: Map<string, Snapshot> }>,
+): Promise<{ idOfKey: Array<Map<string, string>>; viewDirs: string[]; seconds: number }> {
   const t0 = Date.now();
+  const d = spaces[0]!.client;
   await collectGarbage(d);
   const before = await snapshotDirs(d.containerd.root);
+  const idOfKey: Array<Map<string, string>> = [];
+  const placed = new Set<string>();
+  let views = 0;
+  for (const { client, snaps } of spaces) {
+    const ids = await placeSnapshots(client, snaps);
+    idOfKey.push(ids);
+    for (const id of ids.values()) {
+      if (placed.has(id)) throw new Error(`snapshot dir ${id} placed in two namespaces`);
+      placed.add(id);
+    }
+    views += [...snaps.values()].filter((s) => s.kind === 'View').length;
+  }
+  await collectGarbage(d);
+  const after = await snapshotDirs(d.containerd.root);
+  if (after.join(' ') !== before.join(' ')) {
+    throw new Error(`snapshot dirs changed while probing: before ${before.join(' ')}, after ${after.join(' ')}`);
+  }
+  const stray = [...placed].filter((id) => !before.includes(id));
+  if (stray.length > 0) throw new Error(`mounts name dirs that do not exist: ${stray.join(' ')}`);
+  const viewDirs = before.filter((id) => !placed.has(id));
+  if (viewDirs.length !== views) {
+    throw new Error(`${viewDirs.length} snapshot dirs unplaced (${viewDirs.join(' ')}), but ctr lists ${views} views`);
+  }
+  return { idOfKey, viewDirs, seconds: (Date.now() - t0) / 1000 };
+}
+
+/** One namespace's keys → dirs, its probe views removed (not yet collected). */
+async function placeSnapshots(d: CtrClient, snaps: Map<string, Snapshot>): Promise<Map<string, string>> {
   const idOfKey = new Map<string, string>();
   const place = (key: string, id: string): void => {
     const known = idOfKey.get(key);
@@ -150,20 +199,7 @@ export async function mapSnapshotIds(d: ContainerdStoreDaemon, snaps: Map<string
     placeChain(chain, m.lowers, `view of ${chain[0]}`);
   }
   if (probes.length > 0) await d.ctr(['snapshots', 'rm', ...probes]);
-  await collectGarbage(d);
-  const after = await snapshotDirs(d.containerd.root);
-  if (after.join(' ') !== before.join(' ')) {
-    throw new Error(`snapshot dirs changed while probing: before ${before.join(' ')}, after ${after.join(' ')}`);
-  }
-  const placed = new Set(idOfKey.values());
-  const stray = [...placed].filter((id) => !before.includes(id));
-  if (stray.length > 0) throw new Error(`mounts name dirs that do not exist: ${stray.join(' ')}`);
-  const viewDirs = before.filter((id) => !placed.has(id));
-  const views = [...snaps.values()].filter((s) => s.kind === 'View').length;
-  if (viewDirs.length !== views) {
-    throw new Error(`${viewDirs.length} snapshot dirs unplaced (${viewDirs.join(' ')}), but ctr lists ${views} views`);
-  }
-  return { idOfKey, viewDirs, seconds: (Date.now() - t0) / 1000 };
+  return idOfKey;
 }
 
 export interface Descriptor {
@@ -180,7 +216,7 @@ export interface ImageManifest {
 }
 
 /** The manifest of each image (by id = its manifest digest), from `ctr images ls` and `ctr content get`. */
-export async function readManifests(d: ContainerdStoreDaemon, ids: string[]): Promise<Map<string, ImageManifest>> {
+export async function readManifests(d: CtrClient, ids: string[]): Promise<Map<string, ImageManifest>> {
   const targets = new Map<string, Descriptor>();
   for (const line of (await d.ctr(['images', 'ls'])).split('\n').slice(1)) {
     const [, mediaType, digest] = line.trim().split(/\s+/);

@@ -11,7 +11,8 @@
 // Runtime: the trixie containerd-shim-runc-v2 is found first on PATH; the shim then runs `runc` from
 // PATH, which is the system's Debian 12 /usr/sbin/runc (trixie's needs glibc 2.38). stop() (also
 // reached through stopAllDaemons in the root hook) stops dockerd, then containerd and any shim,
-// unmounts what is left under <base> and removes it.
+// unmounts what is left under <base> and removes it. startContainerd() is the containerd part alone
+// (containerd-node.ts starts it without dockerd, as a Kubernetes node runs it).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
@@ -89,45 +90,66 @@ function containerdConfig(dir: string): string {
   ].join('\n');
 }
 
-/** Starts containerd, then dockerd on it. Stop with stop() (or the root hook's stopAllDaemons). */
-export async function startContainerdStore(opts: ContainerdStoreOptions = {}): Promise<ContainerdStoreDaemon> {
-  if (!existsSync(SYSTEM_RUNC)) throw new Error(`${SYSTEM_RUNC} not found (apt-get install -y docker.io runc)`);
-  const bins = await ensureTrixie();
-  const timeoutMs = opts.startTimeoutMs ?? 90_000;
+export interface StartedContainerd {
+  containerd: PrivateContainerd;
+  bins: TrixieBins;
+  /** trixie's bin dirs first (containerd-shim-runc-v2), then the system's, where runc is. */
+  PATH: string;
+  /** `ctr --address <socket> -n <namespace> <args>` (the trixie ctr); `namespace: null` leaves out `-n`. */
+  ctr(args: string[], opts?: { namespace?: string | null }): Promise<string>;
+  /** Stops containerd (SIGTERM, SIGKILL after 20 s), then its shims, the mounts under `base` and `base` when made; once. */
+  stop(): Promise<void>;
+  /** Seconds containerd took to answer. */
+  seconds: number;
+}
 
-  const created = opts.base === undefined;
-  const base = opts.base === undefined ? await mkdtemp('/tmp/ldc-') : path.resolve(opts.base);
-  const cdir = path.join(base, 'containerd');
-  const dockerRoot = path.join(base, 'docker');
-  const tmp = path.join(base, 'tmp');
-  for (const d of [cdir, dockerRoot, tmp]) await mkdir(d, { recursive: true });
+export interface StartContainerdOptions {
+  /** What stop() clears once containerd is gone: shims naming it, mounts under it, and it when `created`. */
+  base: string;
+  created: boolean;
+  /** ctr's namespace when a call names none. */
+  namespace: string;
+  timeoutMs: number;
+  /** TMPDIR for containerd and ctr. */
+  tmp: string;
+}
+
+/** The trixie binaries (downloaded once), after checking that the system's runc is there. */
+export function containerdBinaries(): Promise<TrixieBins> {
+  if (!existsSync(SYSTEM_RUNC)) throw new Error(`${SYSTEM_RUNC} not found (apt-get install -y docker.io runc)`);
+  return ensureTrixie();
+}
+
+/**
+ * Starts a private containerd in `dir` (config.toml, root/, state/, containerd.sock; CRI
+ * disabled) with the trixie binaries and the system's runc, and waits until it answers.
+ */
+export async function startContainerd(dir: string, opts: StartContainerdOptions): Promise<StartedContainerd> {
+  const bins = await containerdBinaries();
+  const { base, created, timeoutMs } = opts;
+  await mkdir(dir, { recursive: true });
   const containerd: PrivateContainerd = {
-    root: path.join(cdir, 'root'),
-    state: path.join(cdir, 'state'),
-    socket: path.join(cdir, 'containerd.sock'),
-    config: path.join(cdir, 'config.toml'),
-    logFile: path.join(cdir, 'containerd.log'),
+    root: path.join(dir, 'root'),
+    state: path.join(dir, 'state'),
+    socket: path.join(dir, 'containerd.sock'),
+    config: path.join(dir, 'config.toml'),
+    logFile: path.join(dir, 'containerd.log'),
     pid: -1,
   };
-  await writeFile(containerd.config, containerdConfig(cdir));
-  const daemonJson = path.join(base, 'daemon.json');
-  const features = { ...((opts.daemonJson?.features as object | undefined) ?? {}), 'containerd-snapshotter': true };
-  await writeFile(daemonJson, `${JSON.stringify({ ...(opts.daemonJson ?? {}), features })}\n`);
+  await writeFile(containerd.config, containerdConfig(dir));
 
-  // trixie's bin dirs first (containerd-shim-runc-v2), then the system's, where runc is; not
-  // /usr/local, so that no other runc or shim can win.
+  // not /usr/local, so that no other runc or shim can win
   const PATH = [path.join(bins.root, 'usr/bin'), path.join(bins.root, 'usr/sbin'), '/usr/sbin', '/usr/bin', '/sbin', '/bin'].join(':');
-  const env: NodeJS.ProcessEnv = { ...process.env, PATH, TMPDIR: tmp };
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH, TMPDIR: opts.tmp };
   delete env.DOCKER_HOST;
   delete env.CONTAINERD_ADDRESS;
   delete env.CONTAINERD_NAMESPACE;
 
   const ctr = (args: string[], o: { namespace?: string | null } = {}): Promise<string> => {
-    const ns = o.namespace === undefined ? MOBY_NAMESPACE : o.namespace;
+    const ns = o.namespace === undefined ? opts.namespace : o.namespace;
     return run(bins.ctr, ['--address', containerd.socket, ...(ns === null ? [] : ['-n', ns]), ...args], { env, timeoutMs: 120_000 });
   };
 
-  // containerd
   const t0 = Date.now();
   const logFd = openSync(containerd.logFile, 'a');
   const proc = spawn(bins.containerd, ['--config', containerd.config], { stdio: ['ignore', logFd, logFd], env });
@@ -146,7 +168,7 @@ export async function startContainerdStore(opts: ContainerdStoreOptions = {}): P
   });
 
   let stopping: Promise<void> | null = null;
-  const stopContainerd = (): Promise<void> => {
+  const stop = (): Promise<void> => {
     stopping ??= (async () => {
       if (!exited) {
         debug(`${base}: SIGTERM containerd ${containerd.pid}`);
@@ -183,10 +205,30 @@ export async function startContainerdStore(opts: ContainerdStoreOptions = {}): P
       await sleep(100);
     }
   } catch (e) {
-    await stopContainerd().catch(() => undefined);
+    await stop().catch(() => undefined);
     throw e;
   }
-  const containerdSeconds = (Date.now() - t0) / 1000;
+  return { containerd, bins, PATH, ctr, stop, seconds: (Date.now() - t0) / 1000 };
+}
+
+/** Starts containerd, then dockerd on it. Stop with stop() (or the root hook's stopAllDaemons). */
+export async function startContainerdStore(opts: ContainerdStoreOptions = {}): Promise<ContainerdStoreDaemon> {
+  await containerdBinaries();
+  const timeoutMs = opts.startTimeoutMs ?? 90_000;
+
+  const created = opts.base === undefined;
+  const base = opts.base === undefined ? await mkdtemp('/tmp/ldc-') : path.resolve(opts.base);
+  const cdir = path.join(base, 'containerd');
+  const dockerRoot = path.join(base, 'docker');
+  const tmp = path.join(base, 'tmp');
+  for (const d of [cdir, dockerRoot, tmp]) await mkdir(d, { recursive: true });
+  const daemonJson = path.join(base, 'daemon.json');
+  const features = { ...((opts.daemonJson?.features as object | undefined) ?? {}), 'containerd-snapshotter': true };
+  await writeFile(daemonJson, `${JSON.stringify({ ...(opts.daemonJson ?? {}), features })}\n`);
+
+  const { containerd, bins, PATH, ctr, stop: stopContainerd, seconds: containerdSeconds } = await startContainerd(cdir, {
+    base, created, namespace: MOBY_NAMESPACE, timeoutMs, tmp,
+  });
 
   // dockerd
   const t1 = Date.now();

@@ -1,11 +1,16 @@
 // Mocha root hooks (loaded by .mocharc.json `require`): stop every daemon the tests started,
-// the shared fixture's included, once all tests are done, and on Ctrl-C.
+// the shared fixture's and containerd nodes included, once all tests are done, and on Ctrl-C.
+import { stopAllNodes } from './containerd-node.js';
 import { stopAllDaemons } from './dockerd.js';
 import { stopFixture } from './fixture-host.js';
 
 async function cleanUp(): Promise<void> {
   await stopFixture();
-  await stopAllDaemons();
+  try {
+    await stopAllNodes();
+  } finally {
+    await stopAllDaemons();
+  }
 }
 
 let interrupted = false;
