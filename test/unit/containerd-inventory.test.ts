@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { parseBolt } from '../../collectors/lib/bbolt.js';
 import { readImages } from '../../collectors/stores/containerd/images.js';
@@ -205,6 +206,20 @@ describe('containerd inventory: the fixture\'s blobs and downloads', () => {
     }
     // the base layer: OCI's name in base's and classic's manifests, Docker's in kit's; either is true
     assert.equal(types.get(base.manifest.layers[0]!.digest)!.size, 2);
+  });
+
+  it('a download another namespace records is left out when one namespace is asked for (its dir is the sha256 of the record\'s ref)', async () => {
+    const ref = 'k8s.io-1-pull-layer';
+    const dir = createHash('sha256').update(ref).digest('hex');
+    const k8s: NamespaceMeta = {
+      name: 'k8s.io', labels: new Map(), images: new Map(), blobs: new Map(), snapshots: new Map(), leases: new Map(), containers: new Map(),
+      ingests: new Map([['pull-layer', { ref: 'pull-layer', backendRef: ref, expireAt: null, expected: null }]]),
+    };
+    const meta: MetaDb = { ...META, namespaces: new Map([...META.namespaces, ['k8s.io', k8s]]) };
+    const disk = { ...DISK, ingestDirs: [INGEST, dir] };
+    assert.deepEqual(byId(await inventory({ meta, disk, namespace: 'moby' })).has(`ingest:${dir}`), false);
+    assert.equal(byId(await inventory({ meta, disk, namespace: 'moby' })).get(`ingest:${INGEST}`)?.role, 'orphan');
+    assert.equal(byId(await inventory({ meta, disk })).get(`ingest:${dir}`)?.role, 'orphan', 'every namespace measured: every partial download');
   });
 
   it('every partial download is an orphan ingest, walked whole', async () => {

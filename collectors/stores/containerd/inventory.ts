@@ -2,6 +2,7 @@
 // image's chain), containers' writable and -init layers, BuildKit's cache (held by its leases) or
 // orphans (a directory the snapshotter has no record of); blobs are image content, BuildKit's, or
 // orphans (a file no namespace records); every partial download is an orphan. Pure.
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { BlobFact, DriverDirRole, LayerFact, MountFact } from '../../lib/facts.js';
 import { walkFlags } from '../../walk/semantics.js';
@@ -145,8 +146,18 @@ export function containerdInventory(f: ContainerdFacts): Inventory {
     dirs.push({ id: digest, role, path, weight: 0, cacheKey: null, index: false, opaque: false, file: true, ...(role === 'orphan' ? { kind: 'blob' as const } : {}) });
     if (role === 'image-content') blobs.push({ digest, mediaType: mediaType.get(digest) ?? null });
   }
-  // Every partial download: containerd resumes one only while a pull of it runs.
+  // Every partial download: containerd resumes one only while a pull of it runs. One another
+  // namespace records, when one is asked for, is not ours to call anything: the content store
+  // names its directory by the sha256 of the record's ref.
+  const othersIngests = new Set(
+    f.everyNamespace
+      ? []
+      : [...f.meta.namespaces.values()]
+          .filter((ns) => !f.namespaces.includes(ns))
+          .flatMap((ns) => [...ns.ingests.values()].flatMap((i) => (i.backendRef ? [createHash('sha256').update(i.backendRef).digest('hex')] : []))),
+  );
   for (const name of f.disk.ingestDirs) {
+    if (othersIngests.has(name)) continue;
     dirs.push({ id: `ingest:${name}`, role: 'orphan', kind: 'ingest', path: join(f.root, CONTENT, 'ingest', name), weight: Infinity, cacheKey: null, index: false, opaque: false });
   }
   // Outside Docker's namespace an image's id and its layers' keys carry their namespace: the same
