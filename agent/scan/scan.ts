@@ -162,7 +162,10 @@ export async function scan(opts: ScanOptions): Promise<Report> {
     try {
       return await readFilesystemUsage(fsRoot, opts.host);
     } catch (e) {
-      problems.push({ path: fsRoot, message: describeError(e) });
+      // Name the file that failed: a missing mountinfo is a --path.procfs that is not the host's /proc.
+      const file = (e as NodeJS.ErrnoException).path ?? fsRoot;
+      const hint = file.startsWith(opts.host.proc) ? ` (is --path.procfs ${opts.host.proc} a /proc?)` : '';
+      problems.push({ path: file, message: `${describeError(e)}${hint}` });
       return null;
     }
   }, null);
