@@ -1,14 +1,13 @@
 // Issue 12, acceptance 2: a containerd-only node. A private containerd 1.7 alone, as a Kubernetes
-// node runs it (test/support/containerd-node.ts; no dockerd, CRI plugin disabled), and what the CRI
-// would leave on it, made with ctr:
-// - two OCI archives built without a registry (test/support/oci-archive.ts): `base` (busybox) and
-//   `second` (base's layer + one of its own, seeded random bytes), gzip layers; both imported into
-//   `k8s.io` with `ctr images import` and given the refs a CRI pull adds (repo digest, image id);
+// node runs it (no dockerd, CRI plugin disabled), and what the CRI would leave on it, made with ctr
+// by test/support/kubernetes-pods.ts (startKubernetesNode, its PODS table):
+// - two OCI archives built without a registry: `base` (busybox) and `second` (base's layer + one
+//   of its own), both imported into `k8s.io` with the refs a CRI pull adds (repo digest, image id);
 //   base imported into `moby` as well: the same chain unpacked twice, its blobs one set of files;
-// - pods as containers with the CRI's labels, run with `ctr run` (no --rm: each task exits and is
-//   deleted, the container record and its writable snapshot stay): shop/web (a sandbox and the
-//   containers app and sidecar), shop/cache (one container on second), batch/job-1 (one), 64-hex
-//   ids, each writing a known number of bytes into its writable layer;
+// - pods as containers with the CRI's labels, run with `ctr run` (each task run to its end, the
+//   container record and its writable snapshot kept): shop/web (a sandbox and the containers app
+//   and sidecar), shop/cache (one container on second), batch/job-1 (one), 64-hex ids, each writing
+//   a known number of bytes into its writable layer;
 // - the kubelet's pod logs under a host prefix P: P/var/log/pods/<ns>_<pod>_<uid>/<name>/0.log,
 //   with a rotated and a gzipped rotated one for app.
 // `layerdu --report --format json --path.rootfs P --containerd-root <root>` (/proc and /sys this
@@ -18,74 +17,18 @@
 // du -sB1 -x of the root; and, last, what removing shop/cache (its container, then its image, then
 // a synchronous GC) frees against its imagesExclusive + writable.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { run } from '../support/commands.js';
 import {
   CONTENT, SNAPSHOTTER, collectGarbage, inNamespace, mapSnapshotIdsAcross, parseSnapshots, snapshotDirs, type Snapshot,
 } from '../support/containerd-ctr.js';
-import { K8S_NAMESPACE, startContainerdNode, type ContainerdNode } from '../support/containerd-node.js';
-import { NO_API, between, type CdReport } from '../support/containerd-report.js';
+import { K8S_NAMESPACE, type ContainerdNode } from '../support/containerd-node.js';
+import { between, type CdReport } from '../support/containerd-report.js';
 import { findExecutable } from '../support/dockerd.js';
-import {
-  blobsOf, busyboxLayer, ociImage, randomFileLayer, seededBytes, writeOciArchive, type OciImage,
-} from '../support/oci-archive.js';
+import { MOBY, PODS, startKubernetesNode, type MadeContainer, type NodeImages } from '../support/kubernetes-pods.js';
+import { blobsOf, type OciImage } from '../support/oci-archive.js';
 import { duB1, runReport } from '../support/oracles.js';
-
-const MOBY = 'moby';
-const SECOND_OWN_BYTES = 3 * 1024 * 1024;
-
-interface PodSpec {
-  namespace: string;
-  name: string;
-  uid: string;
-  sandbox: boolean;
-  containers: Array<{ name: string; image: 'base' | 'second'; writes: number; logs: Record<string, number> }>;
-}
-
-const PODS: PodSpec[] = [
-  {
-    namespace: 'shop',
-    name: 'web',
-    uid: '0f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0',
-    sandbox: true,
-    containers: [
-      {
-        name: 'app',
-        image: 'base',
-        writes: 300 * 1024,
-        logs: { '0.log': 10_000, '0.log.20261201-101010': 20_000, '0.log.20261130-090909.gz': 6_000 },
-      },
-      { name: 'sidecar', image: 'base', writes: 120 * 1024, logs: { '0.log': 2_500 } },
-    ],
-  },
-  {
-    namespace: 'shop',
-    name: 'cache',
-    uid: '7a6b5c4d-3e2f-4102-9304-a5b6c7d8e9f0',
-    sandbox: false,
-    containers: [{ name: 'redis', image: 'second', writes: 200 * 1024, logs: { '0.log': 7_000 } }],
-  },
-  {
-    namespace: 'batch',
-    name: 'job-1',
-    uid: 'c0ffee00-1234-4abc-8def-0123456789ab',
-    sandbox: false,
-    containers: [{ name: 'worker', image: 'base', writes: 50 * 1024, logs: { '0.log': 1_234 } }],
-  },
-];
-
-/** One container as made: its CRI id, pod, and where its logs are. */
-interface MadeContainer {
-  id: string;
-  pod: string;
-  kind: 'container' | 'sandbox';
-  image: 'base' | 'second';
-  writes: number;
-  logFiles: string[];
-}
 
 // The report's shape for a node (../shared/contract.md "Owners", and the kubernetes block).
 interface K8sContainer {
@@ -133,7 +76,6 @@ type NodeReport = Omit<CdReport, 'containers' | 'images' | 'layers'> & {
 
 const sorted = (xs: string[]) => [...xs].sort();
 const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
-const hex64 = (seed: string) => createHash('sha256').update(`layerdu kubernetes-node ${seed}`).digest('hex');
 const k8sId = (id: string) => `${K8S_NAMESPACE}/${id}`;
 /** A snapshot key as the report names it: outside moby, with its namespace in front (README, "Kubernetes nodes"). */
 const layerKey = (ns: string, key: string) => (ns === 'moby' ? key : `${ns}/${key}`);
@@ -156,9 +98,7 @@ async function duX(dir: string): Promise<number> {
 describe('layerdu --report on a containerd-only Kubernetes node: pods, namespaces, imagefs (issue 12, acceptance 2)', function () {
   let node: ContainerdNode;
   let root: string;
-  let prefix: string;
-  let podLogRoot: string;
-  const images: Record<'base' | 'second', OciImage> = {} as Record<'base' | 'second', OciImage>;
+  let images: NodeImages;
   const made: MadeContainer[] = [];
   /** Snapshot key → dir id, per namespace. */
   let k8sDirs: Map<string, string>;
@@ -172,7 +112,6 @@ describe('layerdu --report on a containerd-only Kubernetes node: pods, namespace
   let rep: NodeReport;
   let stderr: string;
   let duRoot: number;
-  let missingDockerRoot: string;
 
   const fsKey = (ns: string, key: string) => `${ns} ${key}`;
   const fsOf = (ns: string, key: string): string => {
@@ -191,66 +130,10 @@ describe('layerdu --report on a containerd-only Kubernetes node: pods, namespace
   before(async function () {
     if (process.getuid?.() !== 0 || !findExecutable('busybox')) this.skip();
     this.timeout(300_000);
-    node = await startContainerdNode();
-    root = node.containerd.root;
-    prefix = path.join(node.base, 'host');
-    podLogRoot = path.join(prefix, 'var', 'log', 'pods');
-    missingDockerRoot = path.join(node.base, 'no-docker-root');
+    const k = await startKubernetesNode({ pods: PODS, mobyImages: ['base'] });
+    ({ node, root, images } = k);
+    made.push(...k.made);
     const moby = inNamespace(node, MOBY);
-
-    // Images: built here, imported as a node's CRI would have pulled them.
-    const bb = await busyboxLayer();
-    images.base = ociImage('docker.io/library/base:latest', [bb]);
-    images.second = ociImage('docker.io/library/second:latest', [bb, await randomFileLayer('second.bin', SECOND_OWN_BYTES, 'second')]);
-    for (const [name, img] of Object.entries(images)) {
-      const file = path.join(node.base, `${name}.oci.tar`);
-      await writeOciArchive(img, file);
-      await node.ctr(['images', 'import', file]);
-      // A CRI pull names the image three ways: tag, repo digest and image id (its config digest).
-      const repo = img.name.slice(0, img.name.lastIndexOf(':'));
-      for (const ref of [`${repo}@${img.manifest.descriptor.digest}`, img.config.descriptor.digest]) {
-        await node.ctr(['images', 'tag', img.name, ref]);
-      }
-    }
-    await moby.ctr(['images', 'import', path.join(node.base, 'base.oci.tar')]);
-
-    // Pods: containers with the CRI's labels, each task run to its end.
-    for (const pod of PODS) {
-      const podLabels = [
-        `io.kubernetes.pod.name=${pod.name}`, `io.kubernetes.pod.namespace=${pod.namespace}`, `io.kubernetes.pod.uid=${pod.uid}`,
-      ];
-      const podName = `${pod.namespace}/${pod.name}`;
-      const runIt = async (id: string, image: OciImage, labels: string[], script: string) => {
-        await node.ctr([
-          'run', '--snapshotter', 'overlayfs', '--cgroup', node.cgroupPath(id),
-          ...labels.flatMap((l) => ['--label', l]), image.name, id, '/bin/sh', '-c', script,
-        ]);
-      };
-      if (pod.sandbox) {
-        const id = hex64(`${podName} sandbox`);
-        await runIt(id, images.base, ['io.cri-containerd.kind=sandbox', ...podLabels], 'exit 0');
-        made.push({ id, pod: podName, kind: 'sandbox', image: 'base', writes: 0, logFiles: [] });
-      }
-      for (const c of pod.containers) {
-        const id = hex64(`${podName} ${c.name}`);
-        const kb = c.writes / 1024;
-        await runIt(
-          id,
-          images[c.image],
-          ['io.cri-containerd.kind=container', ...podLabels, `io.kubernetes.container.name=${c.name}`],
-          `/bin/busybox dd if=/dev/urandom of=/${c.name}.bin bs=1024 count=${kb} 2>/dev/null`,
-        );
-        const dir = path.join(podLogRoot, `${pod.namespace}_${pod.name}_${pod.uid}`, c.name);
-        await mkdir(dir, { recursive: true });
-        const logFiles: string[] = [];
-        for (const [file, bytes] of Object.entries(c.logs)) {
-          const body = seededBytes(`${podName} ${c.name} ${file}`, bytes);
-          await writeFile(path.join(dir, file), file.endsWith('.gz') ? gzipSync(body) : body);
-          logFiles.push(path.join(dir, file));
-        }
-        made.push({ id, pod: podName, kind: 'container', image: c.image, writes: c.writes, logFiles });
-      }
-    }
 
     // What containerd says: every snapshot of both namespaces, each placed in its dir.
     k8sSnaps = parseSnapshots(await node.ctr(['snapshots', 'ls']));
@@ -263,11 +146,7 @@ describe('layerdu --report on a containerd-only Kubernetes node: pods, namespace
     for (const img of Object.values(images)) for (const d of imageBlobs(img)) blobDu.set(d, await duFiles([blobFile(d)]));
     for (const c of made) logDu.set(c.id, await duFiles(c.logFiles));
 
-    const args = [
-      // /proc and /sys are this machine's own, as the DaemonSet passes them (systemd/kubernetes/)
-      '--format', 'json', '--path.rootfs', prefix, '--path.procfs', '/proc', '--path.sysfs', '/sys', '--containerd-root', root,
-      '--docker-root', missingDockerRoot, '--docker-host', NO_API, '--docker-timeout', '2',
-    ];
+    const args = ['--format', 'json', ...k.agentArgs];
     const { result, measured } = await between(
       () => duX(root),
       () => runReport<NodeReport>(args, { timeoutMs: 120_000 }),

@@ -1,9 +1,14 @@
-// The dashboards and alert rules against a real Prometheus scraping real layerdu agents on real
-// daemons: one overlay2 daemon holding a little of everything (shared layers, waste, a container
-// that copied up and logged, a volume, a leaked layer directory) and one that fell back to vfs
-// (its data root on an ext4 made without d_type). Every query of every dashboard panel must
-// return a series, and the vfs fallback must raise its alert. Plus Graphviz on
-// `--report --format dot`. (promtool on the rules alone is in test/integration/promtool.test.ts.)
+// The dashboards and alert rules against a real Prometheus scraping real layerdu agents on three
+// hosts: one overlay2 Docker daemon holding a little of everything (shared layers, waste, a
+// container that copied up and logged, a volume, a leaked layer directory), one Docker daemon that
+// fell back to vfs (its data root on an ext4 made without d_type), and a containerd-only Kubernetes
+// node without Docker (test/support/kubernetes-pods.ts: containerd alone, its k8s.io images, the
+// pod shop/web's sandbox and two containers made with ctr, their logs under a --path.rootfs prefix;
+// its agent flagged as the DaemonSet runs it, the docker root missing). Every query of every
+// dashboard panel must return a series for all hosts, and for one host: the Kubernetes row's for
+// the node, every other for the overlay2 host. The vfs fallback must raise its alerts, and the
+// node none (no Docker API down where there is no Docker). Plus Graphviz on `--report --format dot`
+// of the Docker hosts. (promtool on the rules alone is in test/integration/promtool.test.ts.)
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -19,6 +24,7 @@ import { cleanupSteps } from '../support/cleanup.js';
 import { mountExt4WithoutDType, type NoDTypeFs } from '../support/no-dtype-fs.js';
 import { findExecutable, makeBaseImage, startDaemon, type Daemon } from '../support/dockerd.js';
 import { buildClassic, readLayerDb, type FixtureImage } from '../support/fixture-host.js';
+import { PODS, startKubernetesNode, type KubernetesNode } from '../support/kubernetes-pods.js';
 import { REPO_ROOT, duB1, runReport } from '../support/oracles.js';
 import { PROMETHEUS, panelQueries, startPrometheus, substitute, type PromAlert, type PromServer } from '../support/prometheus.js';
 
@@ -30,17 +36,41 @@ const LEAKED_BYTES = 2 * MiB;
 /** The test copy of LayerduOrphanedLayers alerts above 1 MiB instead of 1 GiB. */
 const TEST_ORPHAN_THRESHOLD = MiB;
 const DOT = '/usr/bin/dot';
+/** The overview's row whose panels only a Kubernetes node has data for. */
+const KUBERNETES_ROW = 'Kubernetes';
+
+type DashboardJson = Parameters<typeof panelQueries>[0];
+
+/**
+ * The ids of the panels under the row titled `title`: inside it when it is collapsed, else the
+ * panels after it up to the next row.
+ */
+function panelIdsUnderRow(dashboard: DashboardJson, title: string): Set<number> {
+  const ids = new Set<number>();
+  let inRow = false;
+  for (const p of dashboard.panels ?? []) {
+    if (p.type === 'row') {
+      inRow = p.title === title;
+      if (inRow) for (const q of p.panels ?? []) if (q.id !== undefined) ids.add(q.id);
+    } else if (inRow && p.id !== undefined) {
+      ids.add(p.id);
+    }
+  }
+  return ids;
+}
 
 describe('Prometheus: dashboards and alerts against real agents', function () {
   this.timeout(300_000);
   let overlay: Daemon | null = null;
   let vfs: Daemon | null = null;
+  let k8s: KubernetesNode | null = null;
   let work = '';
   let fs: NoDTypeFs | null = null;
   const agents: AgentProcess[] = [];
   let prom: PromServer | null = null;
   let overlayInstance = '';
   let vfsInstance = '';
+  let k8sInstance = '';
   let sharedA: FixtureImage | null = null;
 
   before(async function () {
@@ -50,7 +80,8 @@ describe('Prometheus: dashboards and alerts against real agents', function () {
     }
     work = await mkdtemp('/tmp/ldu-promtest-');
 
-    // The overlay2 host, and the vfs host (an ext4 without the filetype feature), in parallel.
+    // The overlay2 host, the vfs host (an ext4 without the filetype feature) and the Kubernetes
+    // node (a small one: the pod shop/web), in parallel.
     const buildOverlay = async () => {
       const d = await startDaemon();
       overlay = d;
@@ -78,14 +109,17 @@ describe('Prometheus: dashboards and alerts against real agents', function () {
       vfs = d;
       await makeBaseImage(d, 'base:latest');
     };
-    await Promise.all([buildOverlay(), buildVfs()]);
+    const buildNode = async () => {
+      k8s = await startKubernetesNode({ pods: PODS.slice(0, 1) });
+    };
+    await Promise.all([buildOverlay(), buildVfs(), buildNode()]);
 
     for (const d of [overlay!, vfs!]) {
       agents.push(await startAgent(['--docker-root', d.root, '--docker-host', d.host, '--scan.schedule', EVERY_2S]));
     }
+    agents.push(await startAgent([...k8s!.agentArgs, '--scan.schedule', EVERY_2S]));
     await Promise.all(agents.map((a) => a.scrapeAfter(0)));
-    overlayInstance = new URL(agents[0]!.url).host;
-    vfsInstance = new URL(agents[1]!.url).host;
+    [overlayInstance, vfsInstance, k8sInstance] = agents.map((a) => new URL(a.url).host) as [string, string, string];
 
     // The rules as shipped, and a test copy of the orphan rule with a threshold the 2 MiB leak exceeds.
     const rules = parse(await readFile(RULES, 'utf8')) as { groups: Array<{ name: string; rules: Array<{ alert?: string; expr: string }> }> };
@@ -96,14 +130,14 @@ describe('Prometheus: dashboards and alerts against real agents', function () {
       testRules,
       stringify({ groups: [{ name: 'layerdu-test-thresholds', rules: [{ ...orphan, expr: orphan.expr.replace('> 1073741824', `> ${TEST_ORPHAN_THRESHOLD}`) }] }] }),
     );
-    prom = await startPrometheus({ targets: [overlayInstance, vfsInstance], ruleFiles: [RULES, testRules], scrapeInterval: '1s', evaluationInterval: '1s' });
+    prom = await startPrometheus({ targets: [overlayInstance, vfsInstance, k8sInstance], ruleFiles: [RULES, testRules], scrapeInterval: '1s', evaluationInterval: '1s' });
 
-    // Wait for a few scrapes of both (predict_linear needs two samples at least).
+    // Wait for a few scrapes of all three (predict_linear needs two samples at least).
     const deadline = Date.now() + 60_000;
     for (;;) {
       const s = await prom.query('count_over_time(layerdu_scan_success[1m]) >= 3');
-      if (s.length === 2) break;
-      if (Date.now() > deadline) throw new Error(`Prometheus has not scraped both agents 3 times: ${JSON.stringify(s)}\n${prom.log()}`);
+      if (s.length === agents.length) break;
+      if (Date.now() > deadline) throw new Error(`Prometheus has not scraped the ${agents.length} agents 3 times: ${JSON.stringify(s)}\n${prom.log()}`);
       await sleep(500);
     }
   });
@@ -115,14 +149,15 @@ describe('Prometheus: dashboards and alerts against real agents', function () {
     for (const a of agents) await attempt(() => a.stop());
     if (overlay) await attempt(() => overlay!.stop());
     if (vfs) await attempt(() => vfs!.stop());
+    if (k8s) await attempt(() => k8s!.node.stop());
     if (fs) await attempt(() => fs!.unmount());
     if (work) await attempt(() => rm(work, { recursive: true, force: true }));
     done();
   });
 
-  it('scrapes both agents and loads every rule', async () => {
+  it('scrapes the three agents and loads every rule', async () => {
     const targets = await prom!.api<{ activeTargets: Array<{ labels: Record<string, string>; health: string; lastError: string }> }>('targets');
-    assert.equal(targets.activeTargets.length, 2);
+    assert.equal(targets.activeTargets.length, 3);
     for (const t of targets.activeTargets) assert.equal(t.health, 'up', `${t.labels.instance}: ${t.lastError}`);
     const rules = await prom!.api<{ groups: Array<{ name: string; rules: Array<{ name: string; health: string; lastError?: string }> }> }>('rules');
     const groups = (parse(await readFile(RULES, 'utf8')) as { groups: Array<{ name: string; rules: Array<{ alert?: string; record?: string }> }> }).groups;
@@ -132,25 +167,30 @@ describe('Prometheus: dashboards and alerts against real agents', function () {
     for (const r of rules.groups.flatMap((g) => g.rules)) assert.equal(r.health, 'ok', `${r.name}: ${r.lastError}`);
   });
 
-  it('the dashboard variables find both hosts and the fixture images', async () => {
+  it('the dashboard variables find the three hosts and the fixture images', async () => {
     const instances = await prom!.api<string[]>('label/instance/values', { 'match[]': 'layerdu_scan_success' });
-    assert.deepEqual(instances.sort(), [overlayInstance, vfsInstance].sort());
+    assert.deepEqual(instances.sort(), [overlayInstance, vfsInstance, k8sInstance].sort());
     const images = await prom!.api<string[]>('label/image/values', { 'match[]': `layerdu_image_bytes{instance=~"${overlayInstance}"}` });
     for (const tag of ['base:latest', 'shared-a:latest', 'shared-b:latest', 'waste:latest']) assert.ok(images.includes(tag), `${tag} in ${images.join(', ')}`);
   });
 
-  it('every query of every dashboard panel returns at least one series, for the overlay2 host and for all hosts', async () => {
+  it('every query of every dashboard panel returns at least one series, for all hosts and for one (the Kubernetes row\'s for the node, the others for the overlay2 host)', async () => {
     const files = (await readdir(DASHBOARDS)).filter((f) => f.endsWith('.json')).sort();
     assert.deepEqual(files, Object.keys(GENERATED).sort(), 'every dashboard dashboards/src generates');
     const empty: string[] = [];
     let panels = 0;
     let queries = 0;
+    let nodeQueries = 0;
     for (const file of files) {
-      const dashboard = JSON.parse(await readFile(path.join(DASHBOARDS, file), 'utf8')) as Parameters<typeof panelQueries>[0];
+      const dashboard = JSON.parse(await readFile(path.join(DASHBOARDS, file), 'utf8')) as DashboardJson;
       const qs = panelQueries(dashboard);
+      const kubernetesPanels = panelIdsUnderRow(dashboard, KUBERNETES_ROW);
+      if (file === 'layerdu-overview.json') assert.ok(kubernetesPanels.size > 0, `${file}: panels under the row "${KUBERNETES_ROW}"`);
       panels += new Set(qs.map((q) => q.panelId)).size;
-      for (const instance of [overlayInstance, '.*']) {
-        for (const q of qs) {
+      for (const q of qs) {
+        const one = kubernetesPanels.has(q.panelId) ? k8sInstance : overlayInstance;
+        if (one === k8sInstance) nodeQueries++;
+        for (const instance of [one, '.*']) {
           queries++;
           const expr = substitute(q.expr, { instance, image: 'shared-a:latest', top: '10' });
           const result = q.instant ? await prom!.query(expr) : await prom!.queryRange(expr, 60, 1);
@@ -158,7 +198,10 @@ describe('Prometheus: dashboards and alerts against real agents', function () {
         }
       }
     }
-    process.stdout.write(`      ${files.length} dashboards, ${panels} panels, ${queries} queries run (each for the overlay2 host and for all hosts), ${queries - empty.length} non-empty\n`);
+    process.stdout.write(
+      `      ${files.length} dashboards, ${panels} panels, ${queries} queries run (each for all hosts and for one: ` +
+        `the "${KUBERNETES_ROW}" row's ${nodeQueries} for the node, the others for the overlay2 host), ${queries - empty.length} non-empty\n`,
+    );
     assert.deepEqual(empty, [], `queries without a series:\n${empty.join('\n')}`);
   });
 
@@ -181,7 +224,7 @@ describe('Prometheus: dashboards and alerts against real agents', function () {
     assert.equal(common['waste:latest'], common['base:latest']);
   });
 
-  it('raises the vfs-fallback and d_type alerts for the vfs host only, and the orphan alert (test threshold) for the overlay2 host', async () => {
+  it('raises the vfs-fallback and d_type alerts for the vfs host only, the orphan alert (test threshold) for the overlay2 host, and none of the Docker or scan alerts for the Kubernetes node', async () => {
     const want = [
       { alertname: 'LayerduVfsFallback', instance: vfsInstance },
       { alertname: 'LayerduDtypeUnsupported', instance: vfsInstance },
@@ -206,7 +249,21 @@ describe('Prometheus: dashboards and alerts against real agents', function () {
       if (a.labels.instance === overlayInstance) assert.ok(!['LayerduVfsFallback', 'LayerduDtypeUnsupported'].includes(a.labels.alertname!), `${a.labels.alertname} on overlay2`);
       // both daemons answer, scans are fresh, and the disk is not filling at 24 h scale in a minute
       assert.ok(!['LayerduDockerApiDown', 'LayerduScanStale'].includes(a.labels.alertname!), `${a.labels.alertname} on ${a.labels.instance}`);
+      // the node has no Docker (so no API to be down), no vfs, no orphans, and its scans succeed
+      if (a.labels.instance === k8sInstance) {
+        assert.ok(
+          !['LayerduVfsFallback', 'LayerduDtypeUnsupported', 'LayerduOrphanedLayers', 'LayerduScansFailing'].includes(a.labels.alertname!),
+          `${a.labels.alertname} on the Kubernetes node`,
+        );
+      }
     }
+    // LayerduDockerApiDown cannot fire for the node: its agent exports no layerdu_docker_api_up at all
+    assert.deepEqual(await prom!.query(`layerdu_docker_api_up{instance="${k8sInstance}"}`), [], 'no layerdu_docker_api_up on the node');
+    assert.deepEqual(
+      (await prom!.query(`layerdu_scan_success{instance="${k8sInstance}"}`)).map((x) => x.value![1]),
+      ['1'],
+      'the node\'s scans succeed',
+    );
   });
 
   it('dot -Tpng renders --report --format dot of both hosts without a warning', async function () {
