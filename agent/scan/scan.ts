@@ -180,7 +180,7 @@ export async function scan(opts: ScanOptions): Promise<Report> {
     : Promise.resolve([]);
 
   // Walk: the stores' directories, and beside them the rest of the root.
-  const walks = collect('layer-walker', (p) => walkDirs(inventory.dirs, p, opts.layerCache, opts.onProgress), {
+  const walks = collect('layer-walker', (p) => walkDirs(inventory.dirs, p, opts.layerCache, { onProgress: opts.onProgress }), {
     dirs: new Map<string, DirFact>(),
     indexes: new Map(),
     layersWalked: 0,

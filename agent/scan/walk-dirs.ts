@@ -1,7 +1,11 @@
 // The walk step: every store directory measured, a few at a time, biggest first. Committed image
 // layers never change, so the agent keeps their walks between scans (the layer cache).
+import { readsTrustedXattrs } from '../../collectors/host/capabilities.js';
+import { describeError } from '../../collectors/lib/errors.js';
 import type { Bytes, DirFact, LayerIndex, Problem } from '../../collectors/lib/facts.js';
+import { markOpaque } from '../../collectors/lib/path-index.js';
 import type { StoreDir } from '../../collectors/stores/store.js';
+import { readOpaqueDirs } from '../../collectors/walk/opaque-records.js';
 import { measureFile, walkTree } from '../../collectors/walk/walk-tree.js';
 
 export interface CachedWalk {
@@ -24,12 +28,38 @@ export function walkOrder(dirs: readonly StoreDir[]): StoreDir[] {
   return [...dirs].sort((a, b) => (a.weight === b.weight ? 0 : b.weight - a.weight));
 }
 
+/**
+ * Without CAP_SYS_ADMIN a walk cannot see overlayfs' opaque markers (trusted.* xattrs): the
+ * layer's own record tells them instead, and a layer without one is named, since the waste its
+ * opaque directories hide would otherwise be missed without a word.
+ */
+async function opaqueFromRecord(d: StoreDir, index: LayerIndex, problems: Problem[]): Promise<void> {
+  if (!d.opaqueRecord) {
+    problems.push({ path: d.path, message: "opaque directories unknown: their xattr needs CAP_SYS_ADMIN and the store keeps no readable record of this layer's tar; its images' wasted bytes may be low" });
+    return;
+  }
+  try {
+    const missing = markOpaque(index, await readOpaqueDirs(d.opaqueRecord));
+    if (missing.length > 0) problems.push({ path: d.opaqueRecord.file, message: `names ${missing.length} opaque director${missing.length === 1 ? 'y' : 'ies'} the layer does not hold (first: ${JSON.stringify(missing[0])})` });
+  } catch (e) {
+    problems.push({ path: d.opaqueRecord.file, message: `opaque directories unreadable from the layer's record: ${describeError(e)}` });
+  }
+}
+
+export interface WalkDirsOptions {
+  /** Take opaque directories from the stores' records (default: when trusted.* xattrs are hidden from this process). */
+  opaqueFromRecords?: boolean;
+  onProgress?: (done: number, total: number) => void;
+}
+
 export async function walkDirs(
   planned: readonly StoreDir[],
   problems: Problem[],
   cache: LayerCache | undefined,
-  onProgress?: (done: number, total: number) => void,
+  opts: WalkDirsOptions = {},
 ): Promise<WalkedDirs> {
+  const { onProgress } = opts;
+  const fromRecords = opts.opaqueFromRecords ?? !readsTrustedXattrs();
   const out: WalkedDirs = { dirs: new Map(), indexes: new Map(), layersWalked: 0, layersReused: 0 };
   const liveKeys = new Set<string>();
   const fact = (d: StoreDir, bytes: Bytes): DirFact => ({ id: d.id, role: d.role, path: d.path, bytes, ...(d.kind ? { kind: d.kind } : {}) });
@@ -48,6 +78,7 @@ export async function walkDirs(
     }
     const walkProblems: Problem[] = [];
     const walked = await walkTree(d.path, { problems: walkProblems, index: d.index, opaque: d.opaque, ...(d.entries !== undefined ? { entries: d.entries } : {}) });
+    if (fromRecords && d.opaque && walked.index) await opaqueFromRecord(d, walked.index, walkProblems);
     problems.push(...walkProblems);
     const bytes = { disk: walked.size.disk, apparent: walked.size.apparent };
     out.dirs.set(d.id, fact(d, bytes));

@@ -216,3 +216,17 @@ export function indexFromEntries(entries: Iterable<[string, IndexEntry]>): PathI
   for (const [path, entry] of entries) ensure(path.replace(/^\/+|\/+$/g, ''), entry);
   return b.finish();
 }
+
+/**
+ * Marks the directories at `paths` opaque, as a record of the layer (its tar's `.wh..wh..opq`
+ * entries) says they are when their xattr cannot be read. Returns the paths the index lacks.
+ */
+export function markOpaque(index: PathIndex, paths: Iterable<string>): string[] {
+  const missing: string[] = [];
+  for (const p of paths) {
+    const i = find(index, hashPath(p));
+    if (i >= 0 && (index.kinds[i] === KIND.dir || index.kinds[i] === KIND.opaque)) index.kinds[i] = KIND.opaque;
+    else missing.push(p);
+  }
+  return missing;
+}

@@ -3,6 +3,7 @@
 // how each is walked, and what its driver verdict is. The scan only walks and adds up.
 import type { HostPaths } from '../host/paths.js';
 import type { ApiFacts, BlobFact, ContainerFact, DirFact, DriverDirRole, DriverFact, ImageFact, LayerFact, MountFact, OrphanKind, Problem } from '../lib/facts.js';
+import type { OpaqueRecord } from '../walk/opaque-records.js';
 import type { WalkFlags } from '../walk/semantics.js';
 
 /**
@@ -44,6 +45,8 @@ export interface StoreDir extends WalkFlags {
   file?: boolean;
   /** How many entries the walked tree has, when the store recorded it. */
   entries?: number;
+  /** Where the store recorded the layer's opaque directories, for an agent that cannot read their xattr. */
+  opaqueRecord?: OpaqueRecord;
 }
 
 export interface Inventory {

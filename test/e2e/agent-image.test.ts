@@ -132,6 +132,8 @@ async function duringExec<T>(d: Daemon, name: string, args: string[], meanwhile:
   }
 }
 
+const OPAQUE_IMAGE = 'opaque:latest';
+
 describe('the layerdu image, run as the DaemonSet runs it', function () {
   this.timeout(600_000);
   let d: Daemon | null = null;
@@ -143,12 +145,13 @@ describe('the layerdu image, run as the DaemonSet runs it', function () {
     d = await startDaemon();
     await makeBaseImage(d, 'base:latest');
     // Two images sharing base and a 1 MiB layer (the classic builder's cache); shared-b removes
-    // the shared file again: 1 MiB wasted. No directory replaced wholesale: without CAP_SYS_ADMIN
-    // the pod cannot see overlayfs' trusted.* opaque markers (README, "Run it as a service"), and
-    // would count less waste there than the host binary run as root.
+    // the shared file again: 1 MiB wasted. A third replaces /data wholesale, so overlayfs marks the
+    // new /data opaque: without CAP_SYS_ADMIN the pod cannot read that trusted.* marker and takes
+    // it from layerdb's tar-split record instead, and must count the same 1 MiB the host does.
     const mid = `FROM base:latest\nRUN head -c ${MiB} /dev/urandom > /mid.bin\n`;
     await buildClassic(d, 'shared-a:latest', `${mid}RUN echo a > /a.txt\n`);
     await buildClassic(d, 'shared-b:latest', `${mid}RUN rm /mid.bin\n`);
+    await buildClassic(d, OPAQUE_IMAGE, `FROM base:latest\nRUN mkdir /data && head -c ${MiB} /dev/urandom > /data/big.bin\nRUN rm -rf /data && mkdir /data && echo keep > /data/keep\n`);
     // A compose-labelled container that copies /mid.bin up, writes its own bytes and a volume's, and logs.
     await d.docker(['volume', 'create', 'ldu-vol']);
     await d.docker([
@@ -237,6 +240,10 @@ describe('the layerdu image, run as the DaemonSet runs it', function () {
     await d!.docker(['rm', name]);
     const pod = JSON.parse(stdout) as Report;
     checkBoth(pod, host, self);
+    // The opaque /data hides the 1 MiB file below it: the host sees the marker, the pod its record.
+    const opaque = (r: Report) => r.images.find((i) => i.tags.includes(OPAQUE_IMAGE))!.wasted.apparent;
+    assert.equal(opaque(host), MiB, 'what the opaque /data hides, as root sees it');
+    assert.equal(opaque(pod), MiB, 'the same without CAP_SYS_ADMIN, from layerdb\'s tar-split');
 
     // The layerdu container runs during its own report and has exited for the host's: its state,
     // and its runtime state, which dockerd and containerd remove when it exits (here under the

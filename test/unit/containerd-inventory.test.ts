@@ -92,6 +92,19 @@ describe('containerd inventory: the fixture\'s snapshot dirs', () => {
     assert.equal(inv.dirs.filter((d) => d.role === 'orphan' && d.kind === 'snapshot').length, 2);
   });
 
+  it('an image layer with a parent names its layer blob as the record of its opaque directories; -init snapshots none', async () => {
+    const inv = await inventory();
+    const blobOf = new Map(expected.images.flatMap((i) => i.chainIds.map((c, n) => [c, i.manifest.layers[n]!.digest] as const)));
+    const withParent = inv.dirs.filter((d) => d.role === 'image-layer' && d.opaque);
+    assert.ok(withParent.length >= 2, 'the fixture has layers on layers');
+    for (const d of withParent) {
+      const layer = inv.layers.find((l) => l.cacheId === d.id)!;
+      assert.deepEqual(d.opaqueRecord, { format: 'tar', file: join(CONTENT, 'blobs', ...blobOf.get(layer.chainId)!.split(':')), compression: 'gzip' }, layer.chainId);
+    }
+    const init = inv.dirs.find((d) => inv.layers.find((l) => l.cacheId === d.id)?.chainId === CLASSIC_INIT)!;
+    assert.deepEqual([init.role, init.opaque, init.opaqueRecord], ['image-layer', false, undefined]);
+  });
+
   it('walks a layer\'s fs/, and build cache and orphans whole', async () => {
     for (const d of (await inventory()).dirs.filter((x) => x.path.startsWith(`${SNAPSHOTS}/`))) {
       const whole = d.role === 'build-cache' || d.role === 'orphan';

@@ -32,6 +32,8 @@ export interface ContainerdImage extends ImageFact {
   diffOfChain: Map<string, string>;
   /** What the descriptors say each held blob is. */
   mediaTypes: Map<string, string>;
+  /** Chain id to the present layer blob unpacked into it: the layer's tar, its opaque markers in it. */
+  blobOfChain: Map<string, { digest: string; mediaType: string | null }>;
 }
 
 /** The snapshot keys from `top` down its parent links, bottom first; stops at a loop or a gap. */
@@ -86,6 +88,7 @@ export async function readImages(ns: NamespaceMeta, blobs: Blobs, problems: Prob
     const keys: string[] = [];
     const diffOfChain = new Map<string, string>();
     const mediaTypes = new Map<string, string>();
+    const blobOfChain = new Map<string, { digest: string; mediaType: string | null }>();
     const note = (d: { digest: string; mediaType: string | null }) => d.mediaType && mediaTypes.set(d.digest, d.mediaType);
     if (t.mediaType) mediaTypes.set(id, t.mediaType);
     let firstDiffIds: string[] | null = null;
@@ -111,6 +114,10 @@ export async function readImages(ns: NamespaceMeta, blobs: Blobs, problems: Prob
       firstDiffIds ??= diffIds;
       const chain = chainIds(diffIds);
       chain.forEach((c, i) => diffOfChain.set(c, diffIds[i]!));
+      // A manifest's layers are its config's diff ids, in order, compressed.
+      if (man.layers.length === chain.length) {
+        man.layers.forEach((l, i) => blobs.present(l.digest) && blobOfChain.set(chain[i]!, { digest: l.digest, mediaType: l.mediaType }));
+      }
       for (const k of parentChain(chain[chain.length - 1] ?? '', parentOf)) if (!keys.includes(k)) keys.push(k);
     }
     // The CRI names each image three times: its tag, its digest and `sha256:<config>` (its id
@@ -129,6 +136,7 @@ export async function readImages(ns: NamespaceMeta, blobs: Blobs, problems: Prob
       namespace: ns.name,
       diffOfChain,
       mediaTypes,
+      blobOfChain,
     });
   }
   return images;

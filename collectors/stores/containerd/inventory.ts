@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { BlobFact, DriverDirRole, LayerFact, MountFact } from '../../lib/facts.js';
+import type { OpaqueRecord } from '../../walk/opaque-records.js';
 import { walkFlags } from '../../walk/semantics.js';
 import type { Inventory, StoreDir } from '../store.js';
 import { recordedContainers } from './containers.js';
@@ -38,6 +39,14 @@ export interface ContainerdFacts {
 
 const CONTAINER = /^[0-9a-f]{64}$/;
 
+/** The layer blob as a record of the snapshot's opaque directories: a tar, plain or gzipped (zstd is not read). */
+function tarRecord(root: string, blob: { digest: string; mediaType: string | null } | undefined): OpaqueRecord | null {
+  if (!blob) return null;
+  const type = blob.mediaType ?? '';
+  const compression = /gzip$/.test(type) ? 'gzip' : /\.tar$/.test(type) ? 'none' : null;
+  return compression ? { format: 'tar', file: join(root, CONTENT, 'blobs', ...blob.digest.split(':')), compression } : null;
+}
+
 export function containerdInventory(f: ContainerdFacts): Inventory {
   const snapDir = (id: string) => join(f.root, SNAPSHOTTER, 'snapshots', id);
   const measured = new Map<string, { ns: NamespaceMeta; rec: SnapshotRecord }>(); // by backend key
@@ -63,6 +72,7 @@ export function containerdInventory(f: ContainerdFacts): Inventory {
   const dirs: StoreDir[] = [];
   const layers: LayerFact[] = [];
   const mounts: MountFact[] = [];
+  const layerBlob = new Map(f.images.flatMap((i) => [...i.blobOfChain].map(([c, b]) => [nsKey(i.namespace, c), b] as const)));
   const diffOf = new Map(f.images.flatMap((i) => [...i.diffOfChain].map(([c, d]) => [nsKey(i.namespace, c), d] as const)));
   const idOf = new Map<string, string>(); // model key → snapshot id
   const info = new Map<string, SnapshotInfo>(); // model key → the snapshotter's record
@@ -101,6 +111,10 @@ export function containerdInventory(f: ContainerdFacts): Inventory {
     const role = roleOf(key, m.rec);
     const whole = role === 'build-cache';
     const parentKey = m.rec.parent ? nsKey(m.ns.name, m.rec.parent) : null;
+    // An -init snapshot on a classic build's chain holds only what Docker writes (/etc/hosts…):
+    // nothing of it is opaque, and it has no layer blob to say so.
+    const flags = walkFlags('overlay', role, parentKey !== null && !m.rec.key.endsWith('-init'));
+    const opaqueRecord = flags.opaque ? tarRecord(f.root, layerBlob.get(key)) : null;
     dirs.push({
       id: s.id,
       role,
@@ -110,7 +124,8 @@ export function containerdInventory(f: ContainerdFacts): Inventory {
       cacheKey: role === 'image-layer' && s.kind === 'Committed' ? `${key}@${s.id}` : null,
       // The snapshotter counts a committed snapshot's entries (fs/ itself included).
       ...(!whole && s.kind === 'Committed' && s.inodes !== null ? { entries: s.inodes } : {}),
-      ...walkFlags('overlay', role, parentKey !== null),
+      ...flags,
+      ...(opaqueRecord ? { opaqueRecord } : {}),
     });
     if (role === 'image-layer') {
       layers.push({ chainId: key, diffId: diffOf.get(key) ?? '', parent: parentKey, cacheId: s.id, size: s.size, snapshotId: s.id, namespace: m.ns.name });

@@ -106,6 +106,7 @@ function found(evidence: DriverEvidence, name: string | null, dockerRoot: string
       const layerOfDir = new Map(layers.filter((l) => l.cacheId).map((l) => [l.cacheId!, l]));
       const dirs: StoreDir[] = [...classifyDirs(ids, layers, mounts, buildCacheIds)].map(([id, role]) => {
         const layer = role === 'image-layer' ? layerOfDir.get(id) : undefined;
+        const flags = walkFlags(measured.entries, role, !!layer?.parent);
         return {
           id,
           role,
@@ -117,7 +118,9 @@ function found(evidence: DriverEvidence, name: string | null, dockerRoot: string
           ...(role === 'orphan' ? { kind: 'layer-dir' as const } : {}),
           // An overlay `-init` layer holds the dozen entries Docker writes (/.dockerenv, /etc/hosts…).
           ...(role === 'container-init' && measured.entries === 'overlay' ? { entries: 16 } : {}),
-          ...walkFlags(measured.entries, role, !!layer?.parent),
+          ...flags,
+          // Layerdb keeps the layer tar's headers, its `.wh..wh..opq` markers among them.
+          ...(flags.opaque && layer ? { opaqueRecord: { format: 'tar-split' as const, file: join(imageDir, 'layerdb', ...layer.chainId.split(':'), 'tar-split.json.gz') } } : {}),
         };
       });
       return { images, layers, mounts, dirs, roots };
