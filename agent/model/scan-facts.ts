@@ -37,6 +37,10 @@ export interface ScanFacts {
   scan: ScanMeta;
   /** `--owner.label` keys: each distinct value of each is an owner (absent: none). */
   ownerLabels?: string[];
+  /** What removing each object also frees (its records), by `layer:`, `image:`, `container:`, `volume:` key. */
+  records?: ReadonlyMap<string, Bytes>;
+  /** The image layer (chain id) each BuildKit snapshot directory holds: shared with an image that holds it. */
+  buildCacheChains?: ReadonlyMap<string, string>;
   /** Waste figures already worked out, by waste job key (see wasteJobs); the rest is computed. */
   waste?: ReadonlyMap<string, Bytes>;
 }

@@ -5,16 +5,16 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { readFilesystemUsage } from '../../collectors/host/filesystem.js';
 import { rootfsPath, type HostPaths } from '../../collectors/host/paths.js';
-import type { ApiFacts, Bytes, DirFact, DriverFact, StoreFact } from '../../collectors/lib/facts.js';
+import { addBytes, ZERO, type ApiFacts, type Bytes, type DirFact, type DriverFact, type Problem, type RecordPath, type StoreFact } from '../../collectors/lib/facts.js';
 import { describeError } from '../../collectors/lib/errors.js';
-import { readBuildCacheIds } from '../../collectors/sources/buildkit.js';
+import { readBuildCacheIds, readBuildkitChains } from '../../collectors/sources/buildkit.js';
 import { readContainers } from '../../collectors/sources/containers.js';
 import { readPodLogs } from '../../collectors/sources/pod-logs.js';
 import { DEFAULT_API_TIMEOUT_MS, readDockerApi } from '../../collectors/sources/docker-api.js';
 import { readVolumes } from '../../collectors/sources/volumes.js';
 import { STORES } from '../../collectors/stores/index.js';
 import type { ContainerdOptions, FoundStore, Inventory, StoreContext } from '../../collectors/stores/store.js';
-import { prepareWalkers } from '../../collectors/walk/walk-tree.js';
+import { measureRecord, prepareWalkers } from '../../collectors/walk/walk-tree.js';
 import { buildReport } from '../model/build-report.js';
 import type { Report } from '../model/report.js';
 import type { ScanFacts } from '../model/scan-facts.js';
@@ -70,6 +70,17 @@ async function openRoot(root: string): Promise<boolean> {
   }
 }
 
+/** Each object's records, summed by key; a few at a time, so that none holds the event loop. */
+async function measureRecords(records: RecordPath[], problems: Problem[]): Promise<Map<string, Bytes>> {
+  const out = new Map<string, Bytes>();
+  for (let i = 0; i < records.length; i += 32) {
+    const batch = records.slice(i, i + 32);
+    const sizes = await Promise.all(batch.map((r) => measureRecord(r.path, r.skip, problems)));
+    batch.forEach((r, n) => out.set(r.key, addBytes(out.get(r.key) ?? ZERO, sizes[n]!)));
+  }
+  return out;
+}
+
 /** Every store's inventory as one: ids of directories are the stores' own and never collide. */
 function joinInventories(all: Inventory[]): Inventory {
   return {
@@ -80,6 +91,7 @@ function joinInventories(all: Inventory[]): Inventory {
     roots: all.flatMap((i) => i.roots),
     blobs: all.flatMap((i) => i.blobs ?? []),
     containers: all.flatMap((i) => i.containers ?? []),
+    records: all.flatMap((i) => i.records ?? []),
   };
 }
 
@@ -170,6 +182,7 @@ export async function scan(opts: ScanOptions): Promise<Report> {
     }
   }, null);
   const containersRead = collect('containers', (p) => readContainers(join(root, 'containers'), p), []);
+  const chainsRead = collect('buildkit', (p) => readBuildkitChains(join(root, 'buildkit'), p), new Map<string, string>());
   const volumesRead = collect('volumes', (p) => readVolumes(join(root, 'volumes'), p), []);
   const inventories = await Promise.all(stores.map((s) => s.inventory(ctx)));
   const inventory = joinInventories(inventories);
@@ -196,8 +209,18 @@ export async function scan(opts: ScanOptions): Promise<Report> {
       return walkRestOfRoots(rootPresent ? root : null, inventories.map((i) => i.roots), skip, p);
     }, { buildkitStore: { disk: 0, apparent: 0, entries: 0 }, other: { disk: 0, apparent: 0, entries: 0 }, stores: [] } as RestOfRoots),
   );
+  // Records: what each clean-up would also remove (reclaim), beside the walks.
+  const recordsRead = Promise.all([containersRead, volumesRead]).then(([containers, volumes]) =>
+    collect('records', (p) => measureRecords([
+      ...(inventory.records ?? []),
+      ...containers.map((c) => ({ key: `container:${c.id}`, path: join(root, 'containers', c.id) })),
+      ...volumes.map((v) => ({ key: `volume:${v.name}`, path: join(root, 'volumes', v.name), skip: join(root, 'volumes', v.name, '_data') })),
+    ], p), new Map<string, Bytes>()),
+  );
   api();
-  const [walked, rest, filesystem, dockers, volumes, cri] = await Promise.all([walks, restWalk, filesystemRead, containersRead, volumesRead, recorded]);
+  const [walked, rest, filesystem, dockers, volumes, cri, records, buildCacheChains] = await Promise.all([
+    walks, restWalk, filesystemRead, containersRead, volumesRead, recorded, recordsRead, chainsRead,
+  ]);
   const containers = [...dockers, ...cri];
 
   // Analyse: waste before the API is awaited, so that a slow daemon's answer overlaps it.
@@ -233,6 +256,8 @@ export async function scan(opts: ScanOptions): Promise<Report> {
       layersReused: walked.layersReused,
     },
     waste,
+    records,
+    buildCacheChains,
     ownerLabels: opts.ownerLabels ?? [],
   };
   if (opts.wasteMemo) opts.wasteMemo.current = waste;

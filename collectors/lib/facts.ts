@@ -130,6 +130,8 @@ export interface ContainerFact {
 export interface VolumeFact {
   name: string;
   bytes: Bytes;
+  /** Docker 23+ labels the volumes it makes for containers (`com.docker.volume.anonymous`). */
+  anonymous?: boolean;
 }
 
 export type DriverDirRole = 'image-layer' | 'image-content' | 'container-layer' | 'container-init' | 'build-cache' | 'orphan';
@@ -180,6 +182,8 @@ export interface ApiFacts {
   driverStatus: Array<[string, string]>;
   dockerRootDir: string | null;
   serverVersion: string | null;
+  /** The API version the daemon speaks (`1.45`): what its prunes remove depends on it. */
+  apiVersion?: string | null;
 }
 
 /**
@@ -196,3 +200,16 @@ export interface ScanError extends Problem {
   /** The collector that met the problem. */
   source: string;
 }
+
+/**
+ * Metadata that goes with an object when Docker removes it: a layer's record and the rest of its
+ * directory, an image's config and metadata, a container's directory. `key` names the object
+ * (`layer:<key>`, `image:<id>`, `container:<id>`, `volume:<name>`); `skip` a part counted
+ * elsewhere (a layer's `diff/`). Measured only to say what a clean-up frees.
+ */
+export interface RecordPath {
+  key: string;
+  path: string;
+  skip?: string;
+}
+

@@ -2,7 +2,7 @@
 // host, says which of its directories is which image layer, container layer, build cache or leak,
 // how each is walked, and what its driver verdict is. The scan only walks and adds up.
 import type { HostPaths } from '../host/paths.js';
-import type { ApiFacts, BlobFact, ContainerFact, DirFact, DriverDirRole, DriverFact, ImageFact, LayerFact, MountFact, OrphanKind, Problem } from '../lib/facts.js';
+import type { ApiFacts, BlobFact, ContainerFact, DirFact, RecordPath, DriverDirRole, DriverFact, ImageFact, LayerFact, MountFact, OrphanKind, Problem } from '../lib/facts.js';
 import type { OpaqueRecord } from '../walk/opaque-records.js';
 import type { WalkFlags } from '../walk/semantics.js';
 
@@ -61,6 +61,8 @@ export interface Inventory {
    * a Kubernetes node), without logs: the scan reads those where the kubelet keeps them.
    */
   containers?: ContainerFact[];
+  /** What removing each image, layer or container also frees: its records (reclaim). */
+  records?: RecordPath[];
   /**
    * The directories the store owns. What in them its dirs leave out (metadata, bookkeeping) is
    * "other"; a root outside the docker root (containerd's) is walked for it as well.

@@ -121,3 +121,23 @@ export async function measureFile(path: string, problems: Problem[]): Promise<{ 
     return { disk: 0, apparent: 0 };
   }
 }
+
+/**
+ * A small piece of metadata (a record): a file, or a directory but for the part counted elsewhere
+ * (a layer's directory but its `diff/`), walked on this thread. Records are a few entries each:
+ * starting find for one would cost more than walking it.
+ */
+export async function measureRecord(path: string, skip: string | undefined, problems: Problem[]): Promise<{ disk: number; apparent: number }> {
+  let st;
+  try {
+    st = await fsp.lstat(path);
+  } catch (e) {
+    // Gone: nothing of it to free. A record that should be there is its collector's to name.
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') problems.push({ path, message: walkErrorMessage(e) });
+    return { disk: 0, apparent: 0 };
+  }
+  if (!st.isDirectory()) return { disk: st.blocks * 512, apparent: st.size };
+  const outcome = await walkYieldingInto(path, { skip: skip ? [skip] : [] }, new TreeTally(false));
+  problems.push(...outcome.problems);
+  return { disk: outcome.size.disk, apparent: outcome.size.apparent };
+}

@@ -4,7 +4,7 @@
 // orphans (a file no namespace records); every partial download is an orphan. Pure.
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import type { BlobFact, DriverDirRole, LayerFact, MountFact } from '../../lib/facts.js';
+import type { BlobFact, DriverDirRole, LayerFact, MountFact, RecordPath } from '../../lib/facts.js';
 import type { OpaqueRecord } from '../../walk/opaque-records.js';
 import { walkFlags } from '../../walk/semantics.js';
 import type { Inventory, StoreDir } from '../store.js';
@@ -70,6 +70,8 @@ export function containerdInventory(f: ContainerdFacts): Inventory {
   }
 
   const dirs: StoreDir[] = [];
+  // What removing each layer or container frees besides the snapshot's fs/: the rest of its directory.
+  const records: RecordPath[] = [];
   const layers: LayerFact[] = [];
   const mounts: MountFact[] = [];
   const layerBlob = new Map(f.images.flatMap((i) => [...i.blobOfChain].map(([c, b]) => [nsKey(i.namespace, c), b] as const)));
@@ -127,6 +129,12 @@ export function containerdInventory(f: ContainerdFacts): Inventory {
       ...flags,
       ...(opaqueRecord ? { opaqueRecord } : {}),
     });
+    if (!whole) {
+      const owner = role === 'image-layer' ? `layer:${key}` : role === 'container-layer' && containerOf.has(key) ? `container:${containerOf.get(key)!}` : null;
+      const dockerOwner = role === 'container-layer' ? m.rec.key : role === 'container-init' ? m.rec.key.slice(0, -'-init'.length) : null;
+      const at = owner ?? (dockerOwner !== null ? `container:${dockerOwner}` : null);
+      if (at) records.push({ key: at, path: snapDir(s.id), skip: join(snapDir(s.id), 'fs') });
+    }
     if (role === 'image-layer') {
       layers.push({ chainId: key, diffId: diffOf.get(key) ?? '', parent: parentKey, cacheId: s.id, size: s.size, snapshotId: s.id, namespace: m.ns.name });
     } else if (role === 'container-layer' && containerOf.has(key)) {
@@ -178,5 +186,5 @@ export function containerdInventory(f: ContainerdFacts): Inventory {
   // Outside Docker's namespace an image's id and its layers' keys carry their namespace: the same
   // image imported into two namespaces is two images (two unpackings) holding the same blobs.
   const images = f.images.map((i) => ({ ...i, id: nsKey(i.namespace, i.id), layerKeys: i.layerKeys.map((k) => nsKey(i.namespace, k)) }));
-  return { images, layers, mounts, dirs, blobs, containers: recorded.map((c) => c.fact), roots: [f.root] };
+  return { images, layers, mounts, dirs, blobs, containers: recorded.map((c) => c.fact), records, roots: [f.root] };
 }

@@ -3,7 +3,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { probeDType } from '../../host/dtype.js';
-import type { ApiFacts, LayerFact, MountFact, Problem } from '../../lib/facts.js';
+import type { ApiFacts, ImageFact, LayerFact, MountFact, Problem, RecordPath } from '../../lib/facts.js';
 import { describeError } from '../../lib/errors.js';
 import { walkFlags } from '../../walk/semantics.js';
 import type { FoundStore, Inventory, Store, StoreContext, StoreDir } from '../store.js';
@@ -62,6 +62,29 @@ function weightOf(role: StoreDir['role'], layer: LayerFact | undefined): number 
 export function missingDirs(ids: ReadonlySet<string>, layers: LayerFact[], mounts: MountFact[]): string[] {
   const named = [...layers.map((l) => l.cacheId), ...mounts.flatMap((m) => [m.mountId, m.initId])];
   return [...new Set(named.filter((id): id is string => id !== null && !ids.has(id)))].sort();
+}
+
+/**
+ * What Docker removes with each object besides its layer's content: layerdb's record and the rest
+ * of the layer's directory (link, lower, work/), a container's mount record and its two layer
+ * directories, an image's config and metadata.
+ */
+function recordsOf(imageDir: string, base: string, content: (base: string, id: string) => string, layers: LayerFact[], mounts: MountFact[], images: ImageFact[]): RecordPath[] {
+  const rest = (key: string, id: string): RecordPath[] => {
+    const whole = join(base, id);
+    const inner = content(base, id);
+    return inner === whole ? [] : [{ key, path: whole, skip: inner }];
+  };
+  const hex = (digest: string) => digest.replace(/^sha256:/, '');
+  return [
+    ...layers.flatMap((l) => [{ key: `layer:${l.chainId}`, path: join(imageDir, 'layerdb', 'sha256', hex(l.chainId)) }, ...(l.cacheId ? rest(`layer:${l.chainId}`, l.cacheId) : [])]),
+    ...mounts.flatMap((m) => [
+      { key: `container:${m.containerId}`, path: join(imageDir, 'layerdb', 'mounts', m.containerId) },
+      ...rest(`container:${m.containerId}`, m.mountId),
+      ...(m.initId ? rest(`container:${m.containerId}`, m.initId) : []),
+    ]),
+    ...images.flatMap((i) => ['content', 'metadata'].map((part) => ({ key: `image:${i.id}`, path: join(imageDir, 'imagedb', part, 'sha256', hex(i.id)) }))),
+  ];
 }
 
 function found(evidence: DriverEvidence, name: string | null, dockerRoot: string): FoundStore {
@@ -123,7 +146,7 @@ function found(evidence: DriverEvidence, name: string | null, dockerRoot: string
           ...(flags.opaque && layer ? { opaqueRecord: { format: 'tar-split' as const, file: join(imageDir, 'layerdb', ...layer.chainId.split(':'), 'tar-split.json.gz') } } : {}),
         };
       });
-      return { images, layers, mounts, dirs, roots };
+      return { images, layers, mounts, dirs, roots, records: recordsOf(imageDir, base, measured.content, layers, mounts, images) };
     },
     verdict(api, inv, dirs) {
       const fact = driverVerdict(withApi(evidence, api), name, measured !== null);
