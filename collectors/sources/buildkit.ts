@@ -68,3 +68,39 @@ export async function readBuildCacheIds(buildkitDir: string, problems: Problem[]
   }
   return ids;
 }
+
+/**
+ * Which image layer each BuildKit snapshot directory holds, from `snapshots.db`: a record with a
+ * `chainid` and a `committed` snapshot says that directory's content is that layer. `docker
+ * builder prune` without -a keeps such a record while an image holds the layer (BuildKit's
+ * "shared" cache).
+ */
+export function parseBuildkitChains(db: BoltDb): Map<string, string> {
+  const fields = new Map<string, Map<string, string>>();
+  walk(db, (path, key, value) => {
+    if (path.length !== 1 || value === null) return;
+    const record = path[0]!.toString('latin1');
+    const f = fields.get(record) ?? new Map<string, string>();
+    f.set(key.toString('latin1'), value.toString('latin1'));
+    fields.set(record, f);
+  });
+  const out = new Map<string, string>();
+  for (const f of fields.values()) {
+    const chain = f.get('chainid');
+    const dir = f.get('committed');
+    if (chain && dir) out.set(dir, chain);
+  }
+  return out;
+}
+
+export async function readBuildkitChains(buildkitDir: string, problems: Problem[]): Promise<Map<string, string>> {
+  const path = join(buildkitDir, 'snapshots.db');
+  try {
+    return parseBuildkitChains(parseBolt(await readFile(path)));
+  } catch (err) {
+    // No BuildKit build on this host, or the containerd store (BuildKit keeps no snapshots.db there).
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') problems.push({ path, message: message(err) });
+    return new Map();
+  }
+}
+

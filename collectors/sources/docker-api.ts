@@ -58,8 +58,12 @@ export async function readDockerApi(url: string, timeoutMs = DEFAULT_API_TIMEOUT
   // Loaded here, not at start: the import is slow and overlaps the disk walk this way.
   const { default: Docker } = await import('dockerode');
   const docker = new Docker({ ...endpoint, timeout: timeoutMs });
-  const [info, list] = await deadline(
-    Promise.all([docker.info() as Promise<Record<string, unknown>>, docker.listContainers({ all: true })]),
+  const [info, list, version] = await deadline(
+    Promise.all([
+      docker.info() as Promise<Record<string, unknown>>,
+      docker.listContainers({ all: true }),
+      docker.version() as Promise<{ ApiVersion?: unknown }>,
+    ]),
     timeoutMs,
     `Docker API at ${url}`,
   );
@@ -74,5 +78,6 @@ export async function readDockerApi(url: string, timeoutMs = DEFAULT_API_TIMEOUT
     driverStatus: status.filter((p): p is [string, string] => Array.isArray(p) && p.length === 2).map((p) => [String(p[0]), String(p[1])]),
     dockerRootDir: typeof info.DockerRootDir === 'string' ? info.DockerRootDir : null,
     serverVersion: typeof info.ServerVersion === 'string' ? info.ServerVersion : null,
+    apiVersion: typeof version.ApiVersion === 'string' ? version.ApiVersion : null,
   };
 }
