@@ -7,8 +7,10 @@ import { dockerSize, holdersOf, imageReports, layerKeysOf, push, wasteJobs as jo
 import { computeCopiedUp } from './layer-analysis.js';
 import { K8S_POD_NAME, K8S_POD_NAMESPACE } from '../../collectors/lib/labels.js';
 import { kubernetesReport } from './kubernetes.js';
+import { reclaimFactsOf } from './reclaim-facts.js';
+import { reclaimReports } from './reclaim.js';
 import { ownerReports } from './owners.js';
-import type { ContainerReport, ContentReport, LayerReport, OrphanReport, Report, VolumeReport } from './report.js';
+import type { ContainerReport, ContentReport, ImageReport, LayerReport, OrphanReport, Report, VolumeReport } from './report.js';
 import type { ScanFacts } from './scan-facts.js';
 import { diskTotals } from './totals.js';
 
@@ -38,7 +40,7 @@ export function buildReport(f: ScanFacts): Report {
 
   const containersOfImage = new Map<string, string[]>();
   for (const c of f.containers) push(containersOfImage, c.imageId, c.id);
-  const images = imageReports(f, listed, holders, containersOfImage);
+  const figures = imageReports(f, listed, holders, containersOfImage);
 
   const containersOfLayer = new Map<string, string[]>();
   for (const c of f.containers) for (const k of keysOfImage(c.imageId)) push(containersOfLayer, k, c.id);
@@ -142,6 +144,13 @@ export function buildReport(f: ScanFacts): Report {
   }
   orphans.sort((a, b) => b.disk - a.disk || (a.id < b.id ? -1 : 1));
 
+  // What each clean-up frees, and `docker rmi` of each image.
+  const planned = reclaimReports(reclaimFactsOf(f, containers, orphans));
+  const { rmi } = planned;
+  // Without Docker (containerd alone) no docker command applies: only what a person can do.
+  const reclaim = f.dockerAbsent ? planned.reclaim.filter((r) => r.command === null) : planned.reclaim;
+  const images: ImageReport[] = figures.map((r) => ({ ...r, rmi: rmi.get(r.id) ?? { ...ZERO } }));
+
   // What adding up `docker images` and `docker ps -s` virtual sizes claims: every image in full
   // (Docker's own Size), and every container's writable layer plus its whole image again.
   const sizeOf = new Map(images.map((r) => [r.id, dockerSize(imageById.get(r.id)!, r)]));
@@ -168,6 +177,7 @@ export function buildReport(f: ScanFacts): Report {
     ...(kubernetes ? { kubernetes } : {}),
     orphans,
     buildCache,
+    reclaim,
     totals: { disk: totals('disk'), apparent: totals('apparent'), naiveVirtual },
     errors: f.errors,
     scan: f.scan,

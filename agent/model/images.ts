@@ -55,7 +55,10 @@ export function holdersOf(listed: ImageFact[]): Holders {
   return h;
 }
 
-export function imageReports(f: ScanFacts, listed: ImageFact[], holders: Holders, containersOfImage: Map<string, string[]>): ImageReport[] {
+/** The image figures but what removing it frees (reclaim.ts adds `rmi`). */
+export type ImageFigures = Omit<ImageReport, 'rmi'>;
+
+export function imageReports(f: ScanFacts, listed: ImageFact[], holders: Holders, containersOfImage: Map<string, string[]>): ImageFigures[] {
   const layerByKey = new Map(f.layers.map((l) => [l.chainId, l]));
   const bytesOfDir = (id: string | null | undefined): Bytes => (id ? f.dirs.get(id)?.bytes : undefined) ?? ZERO;
   // An image's waste depends only on its layers, which never change: figures worked out before
@@ -106,6 +109,6 @@ export function imageReports(f: ScanFacts, listed: ImageFact[], holders: Holders
  * Docker's own `Size` of an image: on graphdriver the layers' apparent bytes; on the containerd
  * store the blobs' apparent sizes plus the snapshots' disk usage.
  */
-export function dockerSize(img: ImageFact, r: Pick<ImageReport, 'disk' | 'apparent' | 'content'>): number {
+export function dockerSize(img: ImageFact, r: Pick<ImageFigures, 'disk' | 'apparent' | 'content'>): number {
   return img.sizeBasis === 'disk' ? r.content.apparent + (r.disk.total - r.content.disk) : r.apparent.total;
 }

@@ -31,6 +31,8 @@ export interface ImageReport {
   containers: number;
   /** Extension (containerd store): the namespace that names it. */
   namespace?: string;
+  /** What `docker rmi` of it would free now, its records included: 0 while a container uses it. */
+  rmi: Bytes;
 }
 
 /** graphdriver: `diffId` and `cacheId`; containerd: `snapshotId` and `namespace`. */
@@ -108,6 +110,17 @@ export interface KubernetesReport {
   imagefs: { used: number; imageLayers: number; containerLayers: number };
   /** The true image bytes: the image snapshots and the compressed blobs kept beside them. */
   images: { layers: number; content: number; total: number };
+}
+
+/** What one clean-up would free under the roots if it ran now, alone (../shared/contract.md, "Reclaim"). */
+export interface ReclaimReport {
+  action: string;
+  /** The command to run, right for the daemon's version; null for what only a person should do. */
+  command: string | null;
+  disk: number;
+  apparent: number;
+  /** How many objects it removes (containers, images, volumes, cache directories, logs…). */
+  objects: number;
 }
 
 export interface ContentReport {
@@ -196,6 +209,8 @@ export interface Report {
   kubernetes?: KubernetesReport;
   orphans: OrphanReport[];
   buildCache: BuildCacheReport;
+  /** Every clean-up of the contract and what it would free now. */
+  reclaim: ReclaimReport[];
   totals: Totals;
   /** Extension: every problem met during the scan; the scan went on past each. */
   errors: ScanError[];

@@ -27,6 +27,8 @@ export class ReportMetrics {
   readonly orphanBytes;
   readonly volumeBytes;
   readonly ownerBytes;
+  readonly reclaimable;
+  readonly imageRmi;
   readonly kubeletImagefs;
   readonly kubernetesImage;
   readonly kubernetesPods;
@@ -63,6 +65,8 @@ export class ReportMetrics {
     this.orphanBytes = this.gauge('layerdu_orphan_bytes', 'Disk bytes of a storage-driver directory nothing refers to', ['id']);
     this.volumeBytes = this.gauge('layerdu_volume_bytes', 'Disk bytes of a named volume', ['name']);
     this.ownerBytes = this.gauge('layerdu_owner_bytes', "Disk bytes of an owner (compose project, Kubernetes namespace or pod, --owner.label value): its containers' writable (with -init) and log bytes, the volumes only it mounts, image units only its images hold (images_exclusive) and the rest of the images it runs", ['kind', 'name', 'scope']);
+    this.reclaimable = this.gauge('layerdu_reclaimable_bytes', 'Disk bytes a clean-up would free under the roots if it ran now, alone (its records included); logs, orphans and inactive-store are named, not run', ['action']);
+    this.imageRmi = this.gauge('layerdu_image_rmi_bytes', 'Disk bytes docker rmi of the image would free now, its records included: 0 while a container uses it', ['image_id', 'image']);
     this.kubeletImagefs = this.gauge('layerdu_kubelet_imagefs_used_bytes', "What the kubelet's imagefs used bytes say on a Kubernetes node: every snapshot of containerd's k8s.io namespace, the pods' writable layers (container_layers) counted as image bytes, the compressed blobs left out", ['namespace', 'part']);
     this.kubernetesImage = this.gauge('layerdu_kubernetes_image_bytes', "True disk bytes of a Kubernetes node's images: their unpacked layers and the compressed blobs kept beside them (content)", ['namespace', 'part']);
     this.kubernetesPods = this.gauge('layerdu_kubernetes_pods', 'Pods whose sandboxes or containers containerd records in the k8s.io namespace', ['namespace']);
@@ -115,6 +119,7 @@ export class ReportMetrics {
       this.imageApparent.set({ ...labels, scope: 'unique' }, i.apparent.unique);
       this.wasted.set(labels, i.wasted.disk);
       this.imageContent.set(labels, i.content.disk);
+      this.imageRmi.set(labels, i.rmi.disk);
       i.layers.forEach((chain, position) => this.imageLayerInfo.set({ image_id: i.id, chain_id: chain, position: String(position) }, 1));
     }
     for (const l of report.layers) {
@@ -136,6 +141,7 @@ export class ReportMetrics {
       for (const [scope, bytes] of Object.entries(scopes)) this.ownerBytes.set({ kind: o.kind, name: o.name, scope }, bytes);
     }
 
+    for (const r of report.reclaim) this.reclaimable.set({ action: r.action }, r.disk);
     const k = report.kubernetes;
     if (k) {
       const namespace = k.namespace;

@@ -3,6 +3,7 @@
 import type { Report } from '../model/report.js';
 import { kubernetesSection } from './text-kubernetes.js';
 import { ownersSection } from './text-owners.js';
+import { reclaimSection } from './text-reclaim.js';
 import { contentLines, dockerCaveats, storesSection } from './text-stores.js';
 import { type Column, formatIEC, table } from './units.js';
 
@@ -146,6 +147,8 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
   if (owners.length) sections.push(owners);
   const kubernetes = kubernetesSection(report, bold);
   if (kubernetes.length) sections.push(kubernetes);
+  const reclaim = reclaimSection(report, bold, grid);
+  if (reclaim.length) sections.push(reclaim);
 
   const bc = report.buildCache;
   sections.push([

@@ -8,6 +8,7 @@ import { rootFilesystemRow, whereTheDiskWentRow } from './overview/disk.js';
 import { imagesRow } from './overview/images.js';
 import { kubernetesRow } from './overview/kubernetes.js';
 import { ownersRow } from './overview/owners.js';
+import { reclaimRow } from './overview/reclaim.js';
 import { scanHealthRow } from './overview/scan-health.js';
 import { storageDriverRow } from './overview/storage-driver.js';
 import { storesRow } from './overview/stores.js';
@@ -25,6 +26,7 @@ export function overview(): Dashboard {
   );
 
   whereTheDiskWentRow(b);
+  reclaimRow(b);
   rootFilesystemRow(b);
   imagesRow(b);
   containersRow(b);

@@ -32,6 +32,7 @@ export function report(): Report {
         content: { disk: 0, apparent: 0 },
         wasted: { disk: 0, apparent: 0 },
         containers: 1,
+        rmi: { disk: 0, apparent: 0 },
       },
       {
         id: APP,
@@ -42,6 +43,7 @@ export function report(): Report {
         content: { disk: 0, apparent: 0 },
         wasted: { disk: 3 * MiB, apparent: 3 * MiB },
         containers: 0,
+        rmi: { disk: 0, apparent: 0 },
       },
       {
         id: LONELY,
@@ -52,6 +54,7 @@ export function report(): Report {
         content: { disk: 0, apparent: 0 },
         wasted: { disk: 0, apparent: 0 },
         containers: 0,
+        rmi: { disk: 0, apparent: 0 },
       },
     ],
     content: [],
@@ -78,6 +81,7 @@ export function report(): Report {
     owners: [],
     orphans: [],
     buildCache: { disk: 0, apparent: 0, dirs: 0 },
+    reclaim: [],
     totals: { disk: zero, apparent: zero, naiveVirtual: 0 },
     errors: [],
     scan: { startedAt: '2024-01-01T00:00:00Z', finishedAt: '2024-01-01T00:00:01Z', durationSeconds: 1, collectors: [], layersWalked: 4, layersReused: 0 },

@@ -9,7 +9,7 @@ const container = (id: string, over: Partial<ContainerReport>): ContainerReport 
   id, name: id, imageId: '', state: 'unknown', writable: bytes(0), init: bytes(0), copiedUp: bytes(0), logs: 0, logsApparent: 0, ...over,
 });
 const image = (id: string, namespace: string): ImageReport => ({
-  id, tags: [], layers: [], disk: { total: 0, shared: 0, unique: 0 }, apparent: { total: 0, shared: 0, unique: 0 }, content: bytes(0), wasted: bytes(0), containers: 0, namespace,
+  id, tags: [], layers: [], disk: { total: 0, shared: 0, unique: 0 }, apparent: { total: 0, shared: 0, unique: 0 }, content: bytes(0), wasted: bytes(0), containers: 0, namespace, rmi: bytes(0),
 });
 const blob = (digest: string, disk: number, images: string[]): ContentReport => ({ digest, mediaType: null, disk, apparent: disk, images });
 

@@ -17,6 +17,7 @@ function report(over: Partial<Report> = {}): Report {
     content: { disk: 0, apparent: 0 },
     wasted: { disk: 1, apparent: 1 },
     containers: 0,
+    rmi: { disk: 0, apparent: 0 },
   });
   return {
     dockerRoot: '/var/lib/docker',
@@ -32,6 +33,7 @@ function report(over: Partial<Report> = {}): Report {
     owners: [],
     orphans: [],
     buildCache: { disk: 0, apparent: 0, dirs: 0 },
+    reclaim: [],
     totals: { disk: zeroTotals, apparent: zeroTotals, naiveVirtual: 0 },
     errors: [],
     scan: { startedAt: '2026-11-23T12:00:00Z', finishedAt: '2026-11-23T12:00:01Z', durationSeconds: 1, collectors: [], layersWalked: 2, layersReused: 0 },

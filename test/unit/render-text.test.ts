@@ -39,6 +39,7 @@ function report(): Report {
         content: { disk: 0, apparent: 0 },
         wasted: { disk: 3 * MiB, apparent: 3 * MiB },
         containers: 1,
+        rmi: { disk: 0, apparent: 0 },
       },
       {
         id: BUILT,
@@ -49,6 +50,7 @@ function report(): Report {
         content: { disk: 0, apparent: 0 },
         wasted: { disk: 0, apparent: 0 },
         containers: 0,
+        rmi: { disk: 0, apparent: 0 },
       },
     ],
     content: [],
@@ -74,6 +76,7 @@ function report(): Report {
     owners: [],
     orphans: [{ id: 'd'.repeat(64), kind: 'layer-dir', path: ORPHAN_PATH, disk: 64 * MiB, apparent: 60 * MiB }],
     buildCache: { disk: 2 * GiB, apparent: 1.9 * GiB, dirs: 7 },
+    reclaim: [],
     totals: {
       disk,
       apparent: {

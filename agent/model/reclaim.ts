@@ -1,0 +1,232 @@
+// What each clean-up would free now (../shared/contract.md, "Reclaim"), worked out by removing
+// objects from a model of the host, never by running anything. The host is the objects Docker
+// removes (containers, images, volumes, build cache) and the units they hold (layers, snapshots,
+// blobs); a unit is freed only when nothing that survives still holds it. Each object also takes
+// its records with it (a container's directory, an image's config, a layer's layerdb entry and the
+// rest of its directory). Which objects a prune removes follows the daemon's own rules
+// (moby daemon/images/image_prune.go, daemon/prune.go), which changed with API 1.42 for volumes.
+import type { Bytes } from '../../collectors/lib/facts.js';
+import type { ReclaimReport } from './report.js';
+
+export interface ReclaimImage {
+  id: string;
+  tags: string[];
+  digests: string[];
+  parent: string | null;
+  /** The units it holds (layer and blob keys). */
+  units: string[];
+}
+
+export interface ReclaimContainer {
+  id: string;
+  imageId: string;
+  state: string;
+  volumes: string[];
+  /** Its own units (writable and init layers): removing it frees them with its records. */
+  units: string[];
+}
+
+export interface ReclaimVolume {
+  name: string;
+  /** Docker 23+ labels the volumes it makes for a container (`com.docker.volume.anonymous`). */
+  anonymous: boolean;
+}
+
+export interface ReclaimFacts {
+  store: string;
+  /** The daemon's API version (`1.45`); null when the API did not answer. */
+  apiVersion: string | null;
+  images: ReclaimImage[];
+  containers: ReclaimContainer[];
+  volumes: ReclaimVolume[];
+  /** Build cache directories: what `docker builder prune -a` removes; `prunable`: also without -a. */
+  buildCache: Array<{ id: string; prunable: boolean }>;
+  /** Bytes of every unit, object record and volume, by key (`layer:…`, `image:…`, `container:…`, `volume:…`, `cache:…`). */
+  bytes: ReadonlyMap<string, Bytes>;
+  /** Named, not run: container logs without a size limit, orphans, inactive stores. */
+  unboundedLogs: Array<{ id: string; bytes: Bytes }>;
+  orphans: Bytes;
+  inactiveStores: Bytes;
+}
+
+/** What is on the host: the objects present. */
+interface World {
+  containers: Set<string>;
+  images: Set<string>;
+  volumes: Set<string>;
+  cache: Set<string>;
+}
+
+/** `1.41` < `1.42`; null (unknown) reads as current Docker. */
+export function apiAtLeast(version: string | null, want: string): boolean {
+  if (version === null) return true;
+  const [a, b] = [version, want].map((v) => v.split('.').map(Number));
+  for (let i = 0; i < Math.max(a!.length, b!.length); i++) {
+    const d = (a![i] ?? 0) - (b![i] ?? 0);
+    if (d !== 0) return d > 0;
+  }
+  return true;
+}
+
+/** Docker's `IsRunning()`: paused and restarting containers run; prune takes the others. */
+const STOPPED = new Set(['created', 'exited', 'dead']);
+
+export function reclaimReports(f: ReclaimFacts): { reclaim: ReclaimReport[]; rmi: Map<string, Bytes> } {
+  const imageById = new Map(f.images.map((i) => [i.id, i]));
+  const containerById = new Map(f.containers.map((c) => [c.id, c]));
+  const of = (key: string): Bytes => f.bytes.get(key) ?? { disk: 0, apparent: 0 };
+  // On API 1.42+ `volume prune` takes anonymous volumes only, unless given --all (-a).
+  const namedVolumesNeedAll = apiAtLeast(f.apiVersion, '1.42');
+
+  /** Every byte the world holds: its objects, their records, and each unit any of them holds once. */
+  const bytesOf = (w: World): Bytes => {
+    const keys = new Set<string>();
+    for (const id of w.images) {
+      keys.add(`image:${id}`);
+      for (const u of imageById.get(id)?.units ?? []) keys.add(u);
+    }
+    for (const id of w.containers) {
+      const c = containerById.get(id)!;
+      keys.add(`container:${id}`);
+      for (const u of c.units) keys.add(u);
+      // A container's image cannot go while it exists; its units stay with it in any case.
+      for (const u of imageById.get(c.imageId)?.units ?? []) keys.add(u);
+    }
+    for (const v of w.volumes) keys.add(`volume:${v}`);
+    for (const id of w.cache) keys.add(`cache:${id}`);
+    const sum = { disk: 0, apparent: 0 };
+    for (const k of keys) {
+      const b = of(k);
+      sum.disk += b.disk;
+      sum.apparent += b.apparent;
+    }
+    return sum;
+  };
+
+  const start = (): World => ({
+    containers: new Set(f.containers.map((c) => c.id)),
+    images: new Set(f.images.map((i) => i.id)),
+    volumes: new Set(f.volumes.map((v) => v.name)),
+    cache: new Set(f.buildCache.map((c) => c.id)),
+  });
+  const usedImages = (w: World) => new Set([...w.containers].map((id) => containerById.get(id)!.imageId));
+  const childrenOf = (w: World, id: string) => [...w.images].filter((i) => imageById.get(i)?.parent === id);
+  const untagged = (i: ReclaimImage) => i.tags.length === 0;
+
+  /** Deletes an image and then, as `rmi` does (PruneChildren), each untagged parent nothing else needs. */
+  const deleteImage = (w: World, id: string): void => {
+    w.images.delete(id);
+    const used = usedImages(w);
+    for (let p = imageById.get(id)?.parent ?? null; p !== null && w.images.has(p); ) {
+      const parent = imageById.get(p)!;
+      if (!untagged(parent) || parent.digests.length > 0 || used.has(p) || childrenOf(w, p).length > 0) break;
+      w.images.delete(p);
+      p = parent.parent;
+    }
+  };
+
+  const containerPrune = (w: World): number => {
+    let n = 0;
+    for (const id of [...w.containers]) {
+      if (!STOPPED.has(containerById.get(id)!.state)) continue;
+      w.containers.delete(id);
+      n++;
+    }
+    return n;
+  };
+
+  /**
+   * Dangling: untagged images no other image has as parent (a digest alone is no tag); all: every
+   * image but build intermediates, whose turn comes when their last child goes. An image a
+   * container uses is never removed, nor are the parents it needs.
+   */
+  const imagePrune = (w: World, all: boolean): number => {
+    const before = w.images.size;
+    const used = usedImages(w);
+    const candidates = [...w.images].filter((id) => {
+      const img = imageById.get(id)!;
+      const children = childrenOf(w, id).length;
+      if (!all) return children === 0 && untagged(img);
+      return !(img.tags.length === 0 && img.digests.length === 0 && children > 0);
+    });
+    // Children before parents, so that a parent emptied of children goes in the same prune.
+    const depth = (id: string) => {
+      let d = 0;
+      for (let p = imageById.get(id)?.parent ?? null; p !== null && d < 1000; p = imageById.get(p)?.parent ?? null) d++;
+      return d;
+    };
+    for (const id of candidates.sort((a, b) => depth(b) - depth(a))) {
+      if (!w.images.has(id) || used.has(id) || childrenOf(w, id).length > 0) continue;
+      deleteImage(w, id);
+    }
+    return before - w.images.size;
+  };
+
+  const volumePrune = (w: World, all: boolean): number => {
+    const mounted = new Set([...w.containers].flatMap((id) => containerById.get(id)!.volumes));
+    const anonymous = new Map(f.volumes.map((v) => [v.name, v.anonymous]));
+    let n = 0;
+    for (const v of [...w.volumes]) {
+      if (mounted.has(v) || (!all && namedVolumesNeedAll && !anonymous.get(v))) continue;
+      w.volumes.delete(v);
+      n++;
+    }
+    return n;
+  };
+
+  const builderPrune = (w: World, all: boolean): number => {
+    const prunable = new Map(f.buildCache.map((c) => [c.id, c.prunable]));
+    let n = 0;
+    for (const id of [...w.cache]) {
+      if (!all && !prunable.get(id)) continue;
+      w.cache.delete(id);
+      n++;
+    }
+    return n;
+  };
+
+  const planned = (action: string, command: string, run: (w: World) => number): ReclaimReport => {
+    const w = start();
+    const before = bytesOf(w);
+    const objects = run(w);
+    const after = bytesOf(w);
+    return { action, command, disk: before.disk - after.disk, apparent: before.apparent - after.apparent, objects };
+  };
+  const volumeAll = namedVolumesNeedAll ? 'docker volume prune -a -f' : 'docker volume prune -f';
+  const reclaim: ReclaimReport[] = [
+    planned('container-prune', 'docker container prune -f', containerPrune),
+    planned('image-prune', 'docker image prune -f', (w) => imagePrune(w, false)),
+    planned('image-prune-all', 'docker image prune -a -f', (w) => imagePrune(w, true)),
+    planned('volume-prune', 'docker volume prune -f', (w) => volumePrune(w, false)),
+    planned('volume-prune-all', volumeAll, (w) => volumePrune(w, true)),
+    planned('builder-prune', 'docker builder prune -f', (w) => builderPrune(w, false)),
+    planned('builder-prune-all', 'docker builder prune -a -f', (w) => builderPrune(w, true)),
+    // The CLI's order: containers, networks, volumes (with --volumes), images, build cache.
+    planned('system-prune', 'docker system prune -f', (w) => containerPrune(w) + imagePrune(w, false) + builderPrune(w, false)),
+    planned('system-prune-all', 'docker system prune -a --volumes -f', (w) => containerPrune(w) + volumePrune(w, false) + imagePrune(w, true) + builderPrune(w, true)),
+    named('logs', f.unboundedLogs.map((l) => l.bytes), f.unboundedLogs.length),
+    named('orphans', [f.orphans], f.orphans.disk > 0 ? 1 : 0),
+    named('inactive-store', [f.inactiveStores], f.inactiveStores.disk > 0 ? 1 : 0),
+  ];
+
+  const rmi = new Map<string, Bytes>();
+  for (const img of f.images) {
+    const w = start();
+    const before = bytesOf(w);
+    if (!usedImages(w).has(img.id) && childrenOf(w, img.id).length === 0) deleteImage(w, img.id);
+    const after = bytesOf(w);
+    rmi.set(img.id, { disk: before.disk - after.disk, apparent: before.apparent - after.apparent });
+  }
+  return { reclaim, rmi };
+}
+
+/** An action only a person should take: its bytes, and no command to paste. */
+function named(action: string, parts: Bytes[], objects: number): ReclaimReport {
+  return {
+    action,
+    command: null,
+    disk: parts.reduce((s, b) => s + b.disk, 0),
+    apparent: parts.reduce((s, b) => s + b.apparent, 0),
+    objects,
+  };
+}
