@@ -24,6 +24,9 @@ export function reclaimSection(report: Report, bold: (s: string) => string, grid
           [{ header: 'FREES', align: 'right' }, { header: 'OBJECTS', align: 'right' }, { header: 'COMMAND' }],
         )),
   ];
+  // What a prune takes changed with the API (volumes: anonymous only from 1.42): without an answer
+  // the plan is for a current daemon.
+  if (!report.apiUp && !report.dockerAbsent && commands.length > 0) out.push('The Docker API did not answer: these assume API 1.42 or later (Docker 23+); older daemons prune named volumes too.');
   if (manual.length > 0) {
     out.push('Only a person should do these:');
     for (const r of manual) out.push(`  ${formatIEC(r.disk).padStart(10)}  ${r.action}: ${BY_HAND[r.action] ?? ''}`);
