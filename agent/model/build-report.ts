@@ -97,6 +97,7 @@ export function buildReport(f: ScanFacts): Report {
     disk: v.bytes.disk,
     apparent: v.bytes.apparent,
     containers: usersOfVolume.get(v.name) ?? [],
+    anonymous: v.anonymous ?? false,
   }));
 
   // Owners count units over the listed images and any other image a container runs; a layer and

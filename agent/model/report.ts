@@ -74,6 +74,8 @@ export interface VolumeReport {
   disk: number;
   apparent: number;
   containers: string[];
+  /** Extension: made by Docker 23+ for a container's anonymous mount (`volume prune` takes these). */
+  anonymous: boolean;
 }
 
 /** What an owner's containers, volumes and images cost on disk (../shared/contract.md, "Owners"). */

@@ -188,8 +188,8 @@ describe('buildReport', () => {
 
   it('reports volumes with the containers that mount them', () => {
     assert.deepEqual(r.volumes, [
-      { name: 'data', disk: VOLUME.disk, apparent: VOLUME.apparent, containers: [CONTAINER] },
-      { name: 'spare', disk: B, apparent: 0, containers: [] },
+      { name: 'data', disk: VOLUME.disk, apparent: VOLUME.apparent, containers: [CONTAINER], anonymous: false },
+      { name: 'spare', disk: B, apparent: 0, containers: [], anonymous: false },
     ]);
   });
 

@@ -72,7 +72,7 @@ function report(): Report {
         logsApparent: 10 * MiB,
       },
     ],
-    volumes: [{ name: 'pgdata', disk: 1.5 * GiB, apparent: 1.4 * GiB, containers: [WEB] }],
+    volumes: [{ name: 'pgdata', disk: 1.5 * GiB, apparent: 1.4 * GiB, containers: [WEB], anonymous: false }],
     owners: [],
     orphans: [{ id: 'd'.repeat(64), kind: 'layer-dir', path: ORPHAN_PATH, disk: 64 * MiB, apparent: 60 * MiB }],
     buildCache: { disk: 2 * GiB, apparent: 1.9 * GiB, dirs: 7 },
