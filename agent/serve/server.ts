@@ -1,9 +1,42 @@
 // The HTTP side, in the Prometheus exporter style: a landing page, the telemetry path and
-// /healthz. It only reads what the last finished scan left; it never starts a walk.
+// /healthz. It only reads what the last finished scan left; it never starts a walk. Every limit
+// is set here rather than left to Node's defaults (which cut a slow client off after a minute at
+// the soonest, and read any body): a slow or hostile client is dropped without holding others.
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { BasicAuth, type WebConfig } from './web-config.js';
+
+export interface ServerLimits {
+  /** From a connection's first byte until its request's headers are in: a slowloris is cut here. */
+  headersTimeoutMs: number;
+  /** The whole request, headers and body. */
+  requestTimeoutMs: number;
+  /** An idle kept-alive connection between two requests. */
+  keepAliveTimeoutMs: number;
+  /** Any socket with no traffic either way (server.timeout). */
+  idleTimeoutMs: number;
+  /** TLS: the handshake, before any HTTP is read. */
+  tlsHandshakeTimeoutMs: number;
+  /** How often Node checks the headers and request timeouts (its default is 30 s). */
+  checkIntervalMs: number;
+  maxHeadersCount: number;
+  maxHeaderBytes: number;
+  /** A request body beyond this is refused (413) without being read further. */
+  maxBodyBytes: number;
+}
+
+export const SERVER_LIMITS: Readonly<ServerLimits> = {
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  idleTimeoutMs: 60_000,
+  tlsHandshakeTimeoutMs: 5_000,
+  checkIntervalMs: 1_000,
+  maxHeadersCount: 100,
+  maxHeaderBytes: 16 * 1024,
+  maxBodyBytes: 1024 * 1024,
+};
 
 export interface ServerOptions {
   listen: string; // host:port, ":port" for every address
@@ -12,10 +45,14 @@ export interface ServerOptions {
   metrics: () => Promise<string>;
   contentType: string;
   health: () => { healthy: boolean; detail: Record<string, unknown> };
+  /** SERVER_LIMITS unless given (tests shorten them). */
+  limits?: Partial<ServerLimits>;
 }
 
 export interface RunningServer {
   address: AddressInfo;
+  server: http.Server;
+  limits: Readonly<ServerLimits>;
   close(): Promise<void>;
 }
 
@@ -37,29 +74,59 @@ function landing(path: string): string {
 `;
 }
 
+/**
+ * Reads and drops a request's body; false as soon as it is over `limit` bytes, declared or sent
+ * (chunked), and then reads no more of it. No endpoint takes a body: this only bounds one.
+ */
+export function discardBody(req: http.IncomingMessage, limit: number): Promise<boolean> {
+  if (Number(req.headers['content-length'] ?? 0) > limit) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    let seen = 0;
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen <= limit) return;
+      req.off('data', onData);
+      req.pause();
+      resolve(false);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(true));
+    req.once('error', () => resolve(false));
+  });
+}
+
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const limits: ServerLimits = { ...SERVER_LIMITS, ...opts.limits };
   const auth = new BasicAuth(opts.webConfig?.users ?? new Map());
+  const paths = new Set([opts.telemetryPath, '/healthz', '/']);
   const handler: http.RequestListener = (req, res) => {
     void (async () => {
+      if (!(await discardBody(req, limits.maxBodyBytes))) {
+        // Connection: close makes Node drop the socket once this is sent, the rest of the body unread.
+        res.writeHead(413, { Connection: 'close', 'Content-Type': 'text/plain' }).end(`Request body over ${limits.maxBodyBytes} bytes\n`);
+        return;
+      }
       if (!(await auth.check(req.headers.authorization))) {
         res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="layerdu"', 'Content-Type': 'text/plain' }).end('Unauthorized\n');
         return;
       }
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        res.writeHead(405, { Allow: 'GET, HEAD' }).end();
+      const path = (req.url ?? '/').split('?')[0]!;
+      if (!paths.has(path)) {
+        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not found\n');
         return;
       }
-      const path = (req.url ?? '/').split('?')[0];
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' }).end('Method not allowed\n');
+        return;
+      }
       if (path === opts.telemetryPath) {
         const body = await opts.metrics();
         res.writeHead(200, { 'Content-Type': opts.contentType }).end(body);
       } else if (path === '/healthz') {
         const h = opts.health();
         res.writeHead(h.healthy ? 200 : 503, { 'Content-Type': 'application/json' }).end(`${JSON.stringify(h.detail)}\n`);
-      } else if (path === '/') {
-        res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(landing(opts.telemetryPath));
       } else {
-        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not found\n');
+        res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(landing(opts.telemetryPath));
       }
     })().catch((e: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
@@ -67,8 +134,19 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     });
   };
   const tls = opts.webConfig?.tls;
-  const server = tls ? https.createServer({ cert: tls.cert, key: tls.key }, handler) : http.createServer(handler);
-  server.keepAliveTimeout = 5000;
+  const httpOptions: http.ServerOptions = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: limits.checkIntervalMs,
+    maxHeaderSize: limits.maxHeaderBytes,
+  };
+  const server: http.Server = tls
+    ? https.createServer({ ...httpOptions, cert: tls.cert, key: tls.key, handshakeTimeout: limits.tlsHandshakeTimeoutMs }, handler)
+    : http.createServer(httpOptions, handler);
+  // With no 'timeout' listener, Node destroys a socket silent this long.
+  server.timeout = limits.idleTimeoutMs;
+  server.maxHeadersCount = limits.maxHeadersCount;
   const { host, port } = parseListenAddress(opts.listen);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -76,6 +154,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   });
   return {
     address: server.address() as AddressInfo,
+    server,
+    limits,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
