@@ -1,6 +1,6 @@
 // When scans run: once at start, then on the cron schedule; never two at once, and after a
 // failed scan the next ones wait out a capped back-off instead of hammering a sick host.
-import cron, { type ScheduledTask } from 'node-cron';
+import cron from 'node-cron';
 import { log } from './log.js';
 
 export interface BackoffPolicy {
@@ -21,8 +21,13 @@ export function validateSchedule(expr: string): void {
   }
 }
 
+/** Calls `tick` at each time of the schedule until stopped (node-cron; tests drive their own). */
+export type Ticker = (schedule: string, tick: () => void) => { stop(): unknown };
+
+const cronTicker: Ticker = (schedule, tick) => cron.schedule(schedule, tick);
+
 export class ScanLoop {
-  private task: ScheduledTask | null = null;
+  private task: ReturnType<Ticker> | null = null;
   private running: Promise<void> | null = null;
   private failures = 0;
   private notBefore = 0;
@@ -33,10 +38,11 @@ export class ScanLoop {
     private readonly runScan: () => Promise<void>,
     private readonly backoff: BackoffPolicy = { baseMs: 30_000, capMs: 30 * 60_000 },
     private readonly now: () => number = Date.now,
+    private readonly ticker: Ticker = cronTicker,
   ) {}
 
   start(): void {
-    this.task = cron.schedule(this.schedule, () => void this.trigger('schedule'));
+    this.task = this.ticker(this.schedule, () => void this.trigger('schedule'));
     void this.trigger('start');
   }
 

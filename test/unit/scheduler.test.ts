@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { backoffDelay, ScanLoop, validateSchedule } from '../../agent/serve/scheduler.js';
+import { backoffDelay, ScanLoop, validateSchedule, type Ticker } from '../../agent/serve/scheduler.js';
 import { setLogLevel } from '../../agent/serve/log.js';
 
 describe('scheduler', () => {
@@ -67,5 +67,54 @@ describe('scheduler', () => {
     assert.equal(runs, 3);
     await loop.trigger('test');
     assert.equal(runs, 4, 'a success clears the back-off');
+  });
+
+  it('a scan slower than the schedule never overlaps itself: the ticks during it are skipped', async () => {
+    // The schedule's ticks are the test's, and so is the clock: nothing waits on real time.
+    let tick!: () => void;
+    let stopped = false;
+    const ticker: Ticker = (_schedule, t) => {
+      tick = t;
+      return { stop: () => (stopped = true) };
+    };
+    let now = 0;
+    let running = 0;
+    let most = 0;
+    let runs = 0;
+    const releases: (() => void)[] = [];
+    const loop = new ScanLoop(
+      '* * * * * *',
+      () => {
+        runs += 1;
+        running += 1;
+        most = Math.max(most, running);
+        return new Promise<void>((r) => releases.push(() => ((running -= 1), r())));
+      },
+      { baseMs: 30_000, capMs: 600_000 },
+      () => now,
+      ticker,
+    );
+    loop.start();
+    assert.equal(runs, 1, 'the scan at start');
+    // The scan takes 10 ticks of a 1-second schedule.
+    for (let i = 0; i < 10; i++) {
+      now += 1000;
+      tick();
+    }
+    assert.equal(runs, 1, 'no tick started another');
+    releases.shift()!();
+    await Promise.resolve();
+    await new Promise((r) => setImmediate(r));
+    assert.equal(loop.busy, false);
+    now += 1000;
+    tick();
+    assert.equal(runs, 2, 'the next tick after it ended starts one');
+    tick();
+    tick();
+    releases.shift()!();
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual({ runs, most }, { runs: 2, most: 1 });
+    await loop.stop();
+    assert.equal(stopped, true);
   });
 });
