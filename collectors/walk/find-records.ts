@@ -57,7 +57,9 @@ export class FindRecordParser {
     for (let end = buf.indexOf(NUL, this.start); end >= 0; end = buf.indexOf(NUL, this.start)) {
       if (++n % 256 === 0 && !more()) return true;
       const start = this.start;
-      this.at = start + 2; // the type letter and its space
+      // The type letter and its space; a record shorter than that is none find prints.
+      if (end - start < 2 || buf[start + 1] !== SPACE || buf[start] === SPACE) throw this.unknown(buf, start, end);
+      this.at = start + 2;
       r.type = String.fromCharCode(buf[start]!);
       r.dev = this.number(buf, start, end);
       r.ino = this.number(buf, start, end);
@@ -79,16 +81,20 @@ export class FindRecordParser {
     return this.start < this.buf.length;
   }
 
-  /** The decimal at `this.at`, up to its space. */
+  /** The decimal at `this.at`, up to its space: at least one digit, all before the record's end. */
   private number(buf: Buffer, start: number, end: number): number {
     let v = 0;
     let i = this.at;
-    for (let c = buf[i]!; c !== SPACE; c = buf[++i]!) {
-      if (c < 0x30 || c > 0x39 || i >= end) throw new Error(`find printed a record this parser does not know: ${JSON.stringify(buf.toString('utf8', start, end))}`);
+    for (let c = buf[i]!; c !== SPACE || i === this.at; c = buf[++i]!) {
+      if (c < 0x30 || c > 0x39 || i >= end) throw this.unknown(buf, start, end);
       v = v * 10 + (c - 0x30);
     }
     this.at = i + 1;
     return v;
+  }
+
+  private unknown(buf: Buffer, start: number, end: number): Error {
+    return new Error(`find printed a record this parser does not know: ${JSON.stringify(buf.toString('utf8', start, end))}`);
   }
 }
 
