@@ -1,6 +1,7 @@
 // The fuzzers' finds (fuzz-*.test.ts), each as the smallest input that showed it, kept as literals
 // so that they stay fixed whatever the fuzzers draw next.
 import assert from 'node:assert/strict';
+import { parseTargetDoc } from '../../collectors/stores/containerd/manifests.js';
 import { FindRecordParser } from '../../collectors/walk/find-records.js';
 
 describe('fuzz regressions', () => {
@@ -12,5 +13,9 @@ describe('fuzz regressions', () => {
       assert.throws(() => parser.drain((r) => read.push(r.type)), /find printed a record this parser does not know/, JSON.stringify(text));
       assert.deepEqual(read, [], JSON.stringify(text));
     }
+  });
+
+  it('a containerd manifest blob that is JSON but no object (null, a number, a list) is a named Error, not a TypeError', () => {
+    for (const text of ['null', '7', '[]', '"x"']) assert.throws(() => parseTargetDoc(text, null), { name: 'Error', message: 'not a JSON object' }, text);
   });
 });

@@ -33,7 +33,8 @@ const descriptor = (d: unknown): Descriptor => {
 
 /** An index or a manifest (OCI or Docker schema 2), from its JSON and its recorded media type. */
 export function parseTargetDoc(text: string, mediaType: string | null): ManifestDoc | IndexDoc {
-  const doc = JSON.parse(text) as { mediaType?: unknown; manifests?: unknown; config?: unknown; layers?: unknown };
+  const doc = JSON.parse(text) as { mediaType?: unknown; manifests?: unknown; config?: unknown; layers?: unknown } | null;
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new Error('not a JSON object');
   const type = typeof doc.mediaType === 'string' ? doc.mediaType : mediaType;
   if ((type && INDEX_TYPES.has(type)) || (Array.isArray(doc.manifests) && doc.config === undefined)) {
     if (!Array.isArray(doc.manifests)) throw new Error('an index without manifests');
