@@ -31,14 +31,15 @@ export function stateOf(s: ConfigV2['State']): ContainerState {
 }
 
 export function parseContainerConfig(text: string): ContainerConfig {
-  const doc = JSON.parse(text) as ConfigV2;
+  const doc = JSON.parse(text) as ConfigV2 | null;
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new Error('not a JSON object');
   if (typeof doc.ID !== 'string' || !/^[0-9a-f]{64}$/.test(doc.ID)) throw new Error('no valid ID');
   const volumes = Object.values(doc.MountPoints ?? {})
     .filter((m) => m?.Type === 'volume' && typeof m.Name === 'string' && m.Name !== '')
     .map((m) => m.Name as string);
   return {
     id: doc.ID,
-    name: (doc.Name ?? '').replace(/^\//, ''),
+    name: typeof doc.Name === 'string' ? doc.Name.replace(/^\//, '') : '',
     imageId: typeof doc.Image === 'string' ? doc.Image : '',
     state: stateOf(doc.State),
     volumes: [...new Set(volumes)].sort(),

@@ -1,6 +1,7 @@
 // The fuzzers' finds (fuzz-*.test.ts), each as the smallest input that showed it, kept as literals
 // so that they stay fixed whatever the fuzzers draw next.
 import assert from 'node:assert/strict';
+import { parseContainerConfig } from '../../collectors/sources/containers.js';
 import { parseTargetDoc } from '../../collectors/stores/containerd/manifests.js';
 import { FindRecordParser } from '../../collectors/walk/find-records.js';
 
@@ -17,5 +18,11 @@ describe('fuzz regressions', () => {
 
   it('a containerd manifest blob that is JSON but no object (null, a number, a list) is a named Error, not a TypeError', () => {
     for (const text of ['null', '7', '[]', '"x"']) assert.throws(() => parseTargetDoc(text, null), { name: 'Error', message: 'not a JSON object' }, text);
+  });
+
+  it('config.v2.json: a Name that is no string is no name, and JSON that is no object a named Error (both were TypeErrors)', () => {
+    const id = '0'.repeat(64);
+    assert.equal(parseContainerConfig(`{"ID":"${id}","Name":[]}`).name, '');
+    for (const text of ['null', '1']) assert.throws(() => parseContainerConfig(text), { name: 'Error', message: 'not a JSON object' }, text);
   });
 });
