@@ -11,6 +11,7 @@ import { renderDot } from '../render/dot.js';
 import { renderJson } from '../render/json.js';
 import { renderText } from '../render/text.js';
 import { scan, ScanAbort } from '../scan/scan.js';
+import { VERSION } from './version.js';
 
 // yargs' CommonJS build is one bundled file: it loads in about a quarter of the time its ES
 // module build takes (many small modules), and every report run waits for it before walking.
@@ -112,7 +113,7 @@ async function main(argv: string[]): Promise<void> {
       throw new UsageError((msg || err?.message || 'bad arguments').split('\n')[0]);
     })
     .help()
-    .version()
+    .version(VERSION)
     .wrap(Math.min(110, process.stdout.columns || 100))
     .parseAsync();
 

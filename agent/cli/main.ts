@@ -1,12 +1,5 @@
 #!/usr/bin/env node
-// The `layerdu` executable. What every scan needs starts before the flags are parsed, while one
-// core is still idle: the API client's thread for a one-off report (first: it has the most to
-// load), then the GNU find probe (or the walker processes).
-import { guessDockerHost, preloadDockerApi } from '../../collectors/sources/docker-api-thread.js';
+// The `layerdu` executable of the npm build (start.ts says what it starts, in which order).
+import { start } from './start.js';
 
-if (!process.argv.some((a) => a === '--help' || a === '--version')) {
-  if (process.argv.includes('--report')) preloadDockerApi(guessDockerHost(process.argv, process.env));
-  (await import('../../collectors/walk/walk-tree.js')).prepareWalkers();
-}
-const { run } = await import('./command.js');
-await run();
+await start();

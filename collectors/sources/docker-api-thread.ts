@@ -2,6 +2,7 @@
 // dockerode costs a sixth of a second of CPU; started with the process, on its own thread, it
 // loads on the core the start-up leaves idle, before the walks need both cores.
 import { Worker } from 'node:worker_threads';
+import { threadScript } from '../host/sea.js';
 import { noSocketAt, parseDockerHost, readDockerApi } from './docker-api.js';
 import type { ApiFacts } from '../lib/facts.js';
 
@@ -24,7 +25,7 @@ export function guessDockerHost(argv: string[], env: NodeJS.ProcessEnv): string 
 let worker: Worker | null = null;
 
 function start(): Worker {
-  worker ??= new Worker(new URL('./docker-api-worker.js', import.meta.url));
+  worker ??= new Worker(...threadScript(new URL('./docker-api-worker.js', import.meta.url)));
   // Never the reason the process stays up.
   worker.unref();
   return worker;

@@ -5,7 +5,7 @@
 // (at most 4).
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { walkChildModule } from '../host/sea.js';
 import type { WalkOptions, WalkOutcome } from './node-walk.js';
 
 export interface WalkJob {
@@ -41,7 +41,7 @@ class WalkPool {
   }
 
   private spawn(): ChildProcess {
-    const w = fork(fileURLToPath(new URL('./walk-child.js', import.meta.url)), [], {
+    const w = fork(walkChildModule(new URL('./walk-child.js', import.meta.url)), [], {
       // Typed arrays (the path index) cross intact with the structured-clone serializer.
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
