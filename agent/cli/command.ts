@@ -9,6 +9,7 @@ import { hostPaths } from '../../collectors/host/paths.js';
 import { setLogLevel, type Level } from '../serve/log.js';
 import { renderDot } from '../render/dot.js';
 import { renderJson } from '../render/json.js';
+import { DEFAULT_MAX_OBJECTS } from '../render/metrics-cap.js';
 import { renderText } from '../render/text.js';
 import { scan, ScanAbort } from '../scan/scan.js';
 import { VERSION } from './version.js';
@@ -49,6 +50,11 @@ const OPTIONS = {
   'web.listen-address': { type: 'string', default: DEFAULT_LISTEN, describe: 'host:port to serve metrics on' },
   'web.telemetry-path': { type: 'string', default: '/metrics', describe: 'Path of the metrics' },
   'web.config.file': { type: 'string', describe: 'exporter-toolkit web config (TLS, basic auth)' },
+  'metrics.max-objects': {
+    type: 'number',
+    default: DEFAULT_MAX_OBJECTS,
+    describe: 'Per-object series of each kind (images, layers, containers, volumes, owners, orphans) beyond the N biggest by disk bytes are summed in one series labelled _other; 0 for no cap. The JSON and text reports list every object',
+  },
   'log.level': { choices: LEVELS, default: 'info', describe: 'Least severe level logged (logfmt on stderr)' },
   'path.rootfs': { type: 'string', default: '/', describe: "Where the host's / is mounted (layerdu in a container); the other paths' defaults move under it" },
   'path.procfs': { type: 'string', defaultDescription: '/proc, under --path.rootfs', describe: "Where the host's /proc is mounted" },
@@ -102,6 +108,8 @@ async function main(argv: string[]): Promise<void> {
       if (!(Number(a['docker-timeout']) > 0)) throw new Error('--docker-timeout must be a positive number of seconds');
       if (!String(a['web.telemetry-path']).startsWith('/')) throw new Error('--web.telemetry-path must start with /');
       if (ownerLabelsOf(a['owner.label']).some((k) => k.trim() === '')) throw new Error('--owner.label needs a label key');
+      const max = Number(a['metrics.max-objects']);
+      if (!Number.isInteger(max) || max < 0) throw new Error('--metrics.max-objects must be a whole number, 0 for no cap');
       return true;
     })
     .example('$0 --report', 'Audit this host once, for a person')
@@ -126,6 +134,7 @@ async function main(argv: string[]): Promise<void> {
   const apiTimeoutMs = Number(args['docker-timeout']) * 1000;
   const ownerLabels = ownerLabelsOf(args['owner.label']);
   const podLogs = given('path.pod-logs') ?? join(host.rootfs, 'var', 'log', 'pods');
+  const maxObjects = Number(args['metrics.max-objects']);
 
   if (!args.report) {
     // The agent's modules (prom-client, node-cron, yaml, bcrypt) load only for the agent: a
@@ -158,6 +167,7 @@ async function main(argv: string[]): Promise<void> {
       listen: String(args['web.listen-address']),
       telemetryPath: String(args['web.telemetry-path']),
       webConfig,
+      maxObjects,
     });
     return;
   }
@@ -174,7 +184,7 @@ async function main(argv: string[]): Promise<void> {
     format === 'json'
       ? renderJson(report)
       : format === 'prom'
-        ? await (await import('../render/prom.js')).renderProm(report)
+        ? await (await import('../render/prom.js')).renderProm(report, maxObjects)
         : format === 'dot'
           ? renderDot(report)
           : renderText(report, { color: process.stdout.isTTY });

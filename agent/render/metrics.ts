@@ -3,6 +3,7 @@
 // vanish at the next scan, and a scrape never sees half a scan.
 import { Gauge, Registry } from 'prom-client';
 import type { Report } from '../model/report.js';
+import { CAP_HELP, CAPPED_GAUGES, CAPPED_KINDS, capForMetrics, DEFAULT_MAX_OBJECTS, OTHER } from './metrics-cap.js';
 
 const FROM_LAST_SCAN = ' (from the last finished scan)';
 
@@ -10,7 +11,7 @@ export class ReportMetrics {
   private readonly gauges: Gauge[] = [];
 
   private gauge<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
-    const g = new Gauge<L>({ name, help: help + FROM_LAST_SCAN, labelNames, registers: [this.registry] });
+    const g = new Gauge<L>({ name, help: help + (CAPPED_GAUGES.has(name) ? CAP_HELP : '') + FROM_LAST_SCAN, labelNames, registers: [this.registry] });
     this.gauges.push(g as unknown as Gauge);
     return g;
   }
@@ -51,8 +52,13 @@ export class ReportMetrics {
   readonly layersWalked;
   readonly layersReused;
   readonly scanErrors;
+  readonly seriesCapped;
 
-  constructor(readonly registry: Registry) {
+  /** `maxObjects`: --metrics.max-objects, the cap on each kind's per-object series (0: none). */
+  constructor(
+    readonly registry: Registry,
+    private readonly maxObjects = DEFAULT_MAX_OBJECTS,
+  ) {
     this.imageBytes = this.gauge('layerdu_image_bytes', 'Disk bytes of a listed image, split into layers shared with other listed images and its own', ['image_id', 'image', 'scope']);
     this.imageApparent = this.gauge('layerdu_image_apparent_bytes', "Apparent bytes of a listed image (Docker's Size and SharedSize basis)", ['image_id', 'image', 'scope']);
     this.imageContent = this.gauge('layerdu_image_content_bytes', "Disk bytes of a listed image's content blobs (containerd store: the compressed copies kept beside the snapshots)", ['image_id', 'image']);
@@ -89,6 +95,7 @@ export class ReportMetrics {
     this.layersWalked = this.gauge('layerdu_scan_layers_walked', 'Image layers walked in the last scan');
     this.layersReused = this.gauge('layerdu_scan_layers_reused', 'Image layers whose earlier walk the last scan reused (committed layers never change)');
     this.scanErrors = this.gauge('layerdu_scan_errors', 'Problems met in the last scan by collector; the scan went on past each', ['collector']);
+    this.seriesCapped = this.gauge('layerdu_series_capped', `Objects of a kind (image, layer, container, volume, owner, orphan) folded into the ${OTHER} series by --metrics.max-objects; the JSON report lists them all`, ['kind']);
   }
 
   /**
@@ -107,8 +114,10 @@ export class ReportMetrics {
   }
 
   /** Replaces every series with the figures of `report`. */
-  update(report: Report): void {
+  update(full: Report): void {
     for (const g of this.gauges) g.reset();
+    const { report, folded, foldedImageLayers } = capForMetrics(full, this.maxObjects);
+    for (const kind of CAPPED_KINDS) this.seriesCapped.set({ kind }, folded[kind]);
     const imageName = (tags: string[]) => tags[0] ?? '<none>';
 
     for (const i of report.images) {
@@ -122,6 +131,7 @@ export class ReportMetrics {
       this.imageRmi.set(labels, i.rmi.disk);
       i.layers.forEach((chain, position) => this.imageLayerInfo.set({ image_id: i.id, chain_id: chain, position: String(position) }, 1));
     }
+    if (foldedImageLayers) this.imageLayerInfo.set({ image_id: OTHER, chain_id: OTHER, position: OTHER }, foldedImageLayers);
     for (const l of report.layers) {
       this.layerBytes.set({ chain_id: l.chainId, cache_id: l.cacheId ?? l.snapshotId ?? '' }, l.disk);
       this.layerImages.set({ chain_id: l.chainId }, l.images.length);

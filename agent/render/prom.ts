@@ -4,8 +4,8 @@ import { Registry } from 'prom-client';
 import { ReportMetrics } from './metrics.js';
 import type { Report } from '../model/report.js';
 
-export async function renderProm(report: Report): Promise<string> {
+export async function renderProm(report: Report, maxObjects?: number): Promise<string> {
   const registry = new Registry();
-  new ReportMetrics(registry).update(report);
+  new ReportMetrics(registry, maxObjects).update(report);
   return registry.metrics();
 }

@@ -16,6 +16,8 @@ export interface AgentOptions extends Pick<ScanOptions, 'dockerRoot' | 'dockerHo
   listen: string;
   telemetryPath: string;
   webConfig: WebConfig | null;
+  /** --metrics.max-objects: per-object series of each kind beyond it are summed as `_other`. */
+  maxObjects: number;
 }
 
 // A scan slower than this is worth one line in the journal.
@@ -33,7 +35,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
     registry.removeSingleMetric(name);
   }
-  const metrics = new ReportMetrics(registry);
+  const metrics = new ReportMetrics(registry, opts.maxObjects);
   const layerCache: LayerCache = new Map();
   const wasteMemo = { current: new Map() };
   let last: Report | null = null;
