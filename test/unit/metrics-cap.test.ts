@@ -7,8 +7,8 @@ import type { ContainerReport, ImageReport, LayerReport, OwnerReport, Report } f
 import { capForMetrics, DEFAULT_MAX_OBJECTS, OTHER, splitTop } from '../../agent/render/metrics-cap.js';
 import { ReportMetrics } from '../../agent/render/metrics.js';
 import { parseExposition, pick, value, type Sample } from '../support/agent-process.js';
+import { emptyReport } from './report-stub.js';
 
-const zeroTotals = { imageLayers: 0, imageContent: 0, containerLayers: 0, volumes: 0, logs: 0, buildCache: 0, orphans: 0, other: 0, total: 0 };
 const hex = (n: number, c = 'a') => `sha256:${c.repeat(63)}${n.toString(16)}`;
 
 function image(n: number): ImageReport {
@@ -36,26 +36,15 @@ function owner(kind: OwnerReport['kind'], n: number): OwnerReport {
 }
 
 function report(): Report {
-  return {
-    dockerRoot: '/var/lib/docker',
-    apiUp: true,
-    driver: { name: 'overlay2', store: 'graphdriver', backingFs: 'ext4', dType: true, vfsFallback: false, reason: '' },
-    stores: [],
-    content: [],
-    filesystem: null,
-    // Listed smallest first: the cap keeps the biggest, in the report's own order.
+  // Listed smallest first: the cap keeps the biggest, in the report's own order.
+  return emptyReport({
     images: [1, 2, 3, 4, 5].map(image),
     layers: [1, 2, 3, 4].map(layer),
     containers: [1, 2, 3, 4, 5, 6].map(container),
     volumes: [1, 2, 3].map((n) => ({ name: `v${n}`, disk: n * 7, apparent: n * 7, containers: [], anonymous: false })),
     owners: [owner('compose-project', 1), owner('label', 2), owner('compose-project', 3), owner('label', 4), owner('compose-project', 5)],
     orphans: [1, 2, 3].map((n) => ({ id: `${n}`.padStart(64, 'f'), kind: 'layer-dir' as const, path: `/x/${n}`, disk: n, apparent: n })),
-    buildCache: { disk: 0, apparent: 0, dirs: 0 },
-    reclaim: [],
-    totals: { disk: zeroTotals, apparent: zeroTotals, naiveVirtual: 0 },
-    errors: [],
-    scan: { startedAt: '2026-11-23T12:00:00Z', finishedAt: '2026-11-23T12:00:01Z', durationSeconds: 1, collectors: [], layersWalked: 0, layersReused: 0 },
-  };
+  });
 }
 
 async function exposition(max?: number, r = report()): Promise<{ s: Sample[]; text: string }> {

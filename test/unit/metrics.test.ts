@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import { ReportMetrics } from '../../agent/render/metrics.js';
 import type { Report } from '../../agent/model/report.js';
+import { emptyReport } from './report-stub.js';
 
 const IMG = `sha256:${'a'.repeat(64)}`;
 const GONE = `sha256:${'b'.repeat(64)}`;
-const zeroTotals = { imageLayers: 0, imageContent: 0, containerLayers: 0, volumes: 0, logs: 0, buildCache: 0, orphans: 0, other: 0, total: 0 };
-
 function report(over: Partial<Report> = {}): Report {
   const image = (id: string, tag: string) => ({
     id,
@@ -19,26 +18,7 @@ function report(over: Partial<Report> = {}): Report {
     containers: 0,
     rmi: { disk: 0, apparent: 0 },
   });
-  return {
-    dockerRoot: '/var/lib/docker',
-    apiUp: true,
-    driver: { name: 'overlay2', store: 'graphdriver', backingFs: 'ext4', dType: true, vfsFallback: false, reason: '' },
-    stores: [],
-    content: [],
-    filesystem: null,
-    images: [image(IMG, 'keep:1'), image(GONE, 'gone:1')],
-    layers: [],
-    containers: [],
-    volumes: [],
-    owners: [],
-    orphans: [],
-    buildCache: { disk: 0, apparent: 0, dirs: 0 },
-    reclaim: [],
-    totals: { disk: zeroTotals, apparent: zeroTotals, naiveVirtual: 0 },
-    errors: [],
-    scan: { startedAt: '2026-11-23T12:00:00Z', finishedAt: '2026-11-23T12:00:01Z', durationSeconds: 1, collectors: [], layersWalked: 2, layersReused: 0 },
-    ...over,
-  };
+  return emptyReport({ images: [image(IMG, 'keep:1'), image(GONE, 'gone:1')], ...over });
 }
 
 async function text(m: ReportMetrics): Promise<string> {
