@@ -2,11 +2,12 @@
 // of each in `volumes/metadata.db` (bbolt, bucket `volumes`: name → JSON with its labels).
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { bucketEntries, type BoltDb } from '../lib/bbolt.js';
+import { bucketEntries, type BoltDb, type BoltEntry } from '../lib/bbolt.js';
 import type { Problem, VolumeFact } from '../lib/facts.js';
 import { describeError } from '../lib/errors.js';
 import { readBoltFile } from '../stores/containerd/read-bolt.js';
 import { walkTree } from '../walk/walk-tree.js';
+import { labelsOf } from './containers.js';
 
 /** Docker 23+ marks the volumes it makes for a container's anonymous mounts with this label. */
 export const ANONYMOUS = 'com.docker.volume.anonymous';
@@ -14,14 +15,20 @@ export const ANONYMOUS = 'com.docker.volume.anonymous';
 /** Each recorded volume's labels; a record that is not JSON is named and skipped. */
 export function parseVolumeLabels(db: BoltDb, problems: Problem[], source: string): Map<string, Record<string, string>> {
   const out = new Map<string, Record<string, string>>();
-  for (const e of bucketEntries(db, ['volumes']) ?? []) {
+  let entries: BoltEntry[];
+  try {
+    entries = bucketEntries(db, ['volumes']) ?? [];
+  } catch (err) {
+    // A broken page: no volume's labels are known, so none is called anonymous.
+    problems.push({ path: `${source} volumes`, message: `unreadable, no volume taken for anonymous: ${describeError(err)}` });
+    return out;
+  }
+  for (const e of entries) {
     if (e.value === null) continue;
     const name = e.key.toString('utf8');
     try {
-      const doc = JSON.parse(e.value.toString('utf8')) as { Labels?: Record<string, unknown> | null };
-      const labels: Record<string, string> = {};
-      for (const [k, v] of Object.entries(doc.Labels ?? {})) if (typeof v === 'string') labels[k] = v;
-      out.set(name, labels);
+      const doc = JSON.parse(e.value.toString('utf8')) as { Labels?: unknown } | null;
+      out.set(name, labelsOf(doc?.Labels));
     } catch (err) {
       problems.push({ path: `${source} volumes/${name}`, message: describeError(err) });
     }
