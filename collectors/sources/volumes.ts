@@ -15,12 +15,17 @@ export const ANONYMOUS = 'com.docker.volume.anonymous';
 /** Each recorded volume's labels; a record that is not JSON is named and skipped. */
 export function parseVolumeLabels(db: BoltDb, problems: Problem[], source: string): Map<string, Record<string, string>> {
   const out = new Map<string, Record<string, string>>();
-  let entries: BoltEntry[];
+  let entries: BoltEntry[] | null;
   try {
-    entries = bucketEntries(db, ['volumes']) ?? [];
+    entries = bucketEntries(db, ['volumes']);
   } catch (err) {
     // A broken page: no volume's labels are known, so none is called anonymous.
     problems.push({ path: `${source} volumes`, message: `unreadable, no volume taken for anonymous: ${describeError(err)}` });
+    return out;
+  }
+  // The volume store makes its bucket when it opens the file: without it the file is not its own.
+  if (entries === null) {
+    problems.push({ path: source, message: 'no volumes bucket, no volume taken for anonymous: not a volume store metadata.db, or its root page is corrupt' });
     return out;
   }
   for (const e of entries) {

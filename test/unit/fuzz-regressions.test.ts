@@ -43,4 +43,13 @@ describe('fuzz regressions', () => {
     assert.deepEqual([...parseVolumeLabels(db, none, 'metadata.db')], [['a', {}], ['b', {}], ['c', { k: 'v' }]]);
     assert.deepEqual(none, []);
   });
+
+  it('volumes/metadata.db without its volumes bucket (its name damaged) is named, not read as a store with no labels', () => {
+    const buf = readFileSync(new URL('../../../test/fixtures/fuzz/volumes-metadata.db', import.meta.url));
+    buf[12320] = buf[12320]! ^ 0xff; // the first byte of the key "volumes"
+    const problems: Problem[] = [];
+    assert.deepEqual(parseVolumeLabels(parseBolt(buf), problems, 'metadata.db'), new Map());
+    assert.deepEqual(problems.map((p) => p.path), ['metadata.db']);
+    assert.match(problems[0]!.message, /^no volumes bucket/);
+  });
 });
