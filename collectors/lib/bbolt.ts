@@ -46,6 +46,11 @@ export interface BoltEntry {
   key: Buffer;
   /** null when the entry is a nested bucket. */
   value: Buffer | null;
+  /**
+   * A nested bucket's place in the file: the byte offset of its root page, or of its inline page
+   * in this entry's value. Two buckets at one place share their bytes: the file is corrupt.
+   */
+  at?: number;
 }
 
 /** `bucketPath` is the chain of bucket names holding `key`; `value` null means `key` is a bucket. */
@@ -129,6 +134,15 @@ interface BucketRef {
 interface WalkState {
   /** Each page belongs to exactly one tree, so seeing one twice means a cycle. */
   visited: Set<number>;
+  /** Likewise each inline bucket's page (by its offset in the file): entries that share one fan out. */
+  inlines: Set<number>;
+}
+
+const newState = (): WalkState => ({ visited: new Set(), inlines: new Set() });
+
+/** Where a bucket's root lies in the file (see BoltEntry.at). */
+function placeOf(db: BoltDb, ref: BucketRef): number {
+  return ref.inline === null ? ref.root * db.meta.pageSize : ref.inline.byteOffset - db.buf.byteOffset;
 }
 
 function bucketRef(value: Buffer, where: string): BucketRef {
@@ -203,6 +217,9 @@ function forEachEntry(
   cb: (key: Buffer, value: Buffer, isBucket: boolean) => void,
 ): void {
   if (ref.inline === null) return forEachInPage(db, ref.root, state, depth, cb);
+  const at = placeOf(db, ref);
+  if (state.inlines.has(at)) throw boltError(`the inline bucket at byte ${at} is reached twice (entries share it)`);
+  state.inlines.add(at);
   const flags = ref.inline.readUInt16LE(8);
   // bbolt only inlines buckets small enough to be a single leaf.
   if (flags !== LEAF_PAGE) throw boltError(`inline bucket page has flags 0x${flags.toString(16)}`);
@@ -219,7 +236,7 @@ function describe(path: Buffer[]): string {
 
 /** Depth-first over every bucket and key, in key order; nested buckets are visited before their contents. */
 export function walk(db: BoltDb, visit: BoltVisitor): void {
-  const state: WalkState = { visited: new Set() };
+  const state = newState();
   const inBucket = (ref: BucketRef, path: Buffer[], depth: number): void => {
     if (path.length > MAX_DEPTH) throw boltError(`buckets nested deeper than ${MAX_DEPTH}`);
     forEachEntry(db, ref, state, depth, (key, value, isBucket) => {
@@ -242,14 +259,16 @@ function findBucket(db: BoltDb, ref: BucketRef, name: Buffer, state: WalkState, 
 
 /** The entries of the bucket at `path` ([] = the root bucket), or null when there is no such bucket. */
 export function bucketEntries(db: BoltDb, path: ReadonlyArray<string | Buffer>): BoltEntry[] | null {
-  const state: WalkState = { visited: new Set() };
+  const state = newState();
   let ref: BucketRef | null = rootRef(db);
   for (const [depth, name] of path.entries()) {
     ref = findBucket(db, ref, Buffer.from(name), state, depth);
     if (ref === null) return null;
   }
   const out: BoltEntry[] = [];
-  forEachEntry(db, ref, state, path.length, (key, value, isBucket) => out.push({ key, value: isBucket ? null : value }));
+  forEachEntry(db, ref, state, path.length, (key, value, isBucket) =>
+    out.push(isBucket ? { key, value: null, at: placeOf(db, bucketRef(value, key.toString('latin1'))) } : { key, value }),
+  );
   return out;
 }
 

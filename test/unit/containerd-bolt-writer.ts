@@ -45,7 +45,7 @@ function inlineBucket(tree: Tree): Buffer {
   return Buffer.concat([Buffer.alloc(16), leaf(tree, 0)]); // root 0 = inline, sequence 0
 }
 
-function metaPage(pgid: number, root: number, highWater: number, txid: number): Buffer {
+export function metaPage(pgid: number, root: number, highWater: number, txid: number): Buffer {
   const page = Buffer.alloc(PS);
   page.writeBigUInt64LE(BigInt(pgid), 0);
   page.writeUInt16LE(0x04, 8);

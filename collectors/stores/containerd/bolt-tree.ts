@@ -157,6 +157,9 @@ function fromWalk(db: BoltDb, builder: TreeBuilder): BoltNode {
 }
 
 function fromBuckets(db: BoltDb, builder: TreeBuilder, ctx: ParseContext): BoltNode {
+  // Each bucket has its own bytes: buckets at one place (a corrupt page id or offset) would be read
+  // again under each other, and a chain of them would fan out without end.
+  const places = new Set<number>();
   const read = (node: BoltNode, raw: Buffer[], path: string[]): void => {
     let entries;
     try {
@@ -177,7 +180,16 @@ function fromBuckets(db: BoltDb, builder: TreeBuilder, ctx: ParseContext): BoltN
     for (const e of entries) {
       const child = builder.add(node, path, last, e.key, e.value);
       last = e.key;
-      if (child !== null) read(child, [...raw, e.key], [...path, e.key.toString('latin1')]);
+      if (child === null) continue;
+      const childPath = [...path, e.key.toString('latin1')];
+      if (e.at !== undefined && places.has(e.at)) {
+        builder.failures++;
+        child.broken = true;
+        report(ctx, childPath, `unreadable: another bucket lies at its place in the file (byte ${e.at}): a page id or offset is corrupt`);
+        continue;
+      }
+      if (e.at !== undefined) places.add(e.at);
+      read(child, [...raw, e.key], childPath);
     }
   };
   const root = emptyNode();
