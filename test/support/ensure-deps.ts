@@ -1,11 +1,12 @@
 // Run by `npm test` before mocha: the end-to-end tests need dockerd, the docker.io client at
-// /usr/bin/docker, busybox (static) and mkfs.ext4. Installs them with apt-get when we are root;
+// /usr/bin/docker, busybox (static) and mkfs.ext4 (and the package's tests amtool, lintian and
+// dpkg-shlibdeps). Installs them with apt-get when we are root;
 // otherwise says what is missing in one line and exits 1. Quiet when everything is there.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 
-const PACKAGES = ['docker.io', 'busybox-static', 'e2fsprogs', 'xfsprogs', 'prometheus', 'graphviz', 'openssl', 'systemd'];
+const PACKAGES = ['docker.io', 'busybox-static', 'e2fsprogs', 'xfsprogs', 'prometheus', 'prometheus-alertmanager', 'graphviz', 'openssl', 'systemd', 'lintian', 'dpkg-dev'];
 
 function findExecutable(name: string): string | null {
   if (name.startsWith('/')) return existsSync(name) ? name : null;
@@ -21,7 +22,7 @@ function findExecutable(name: string): string | null {
 
 function missing(): string[] {
   // setpriv (util-linux) and du (coreutils) are essential packages on Debian; checked all the same.
-  return ['dockerd', '/usr/bin/docker', 'busybox', 'mkfs.ext4', 'mkfs.xfs', 'setpriv', 'du', 'tar', 'promtool', 'prometheus', 'dot', 'openssl', 'systemd-analyze'].filter(
+  return ['dockerd', '/usr/bin/docker', 'busybox', 'mkfs.ext4', 'mkfs.xfs', 'setpriv', 'du', 'tar', 'promtool', 'prometheus', 'amtool', 'dot', 'openssl', 'systemd-analyze', 'lintian', 'dpkg-shlibdeps'].filter(
     (n) => findExecutable(n) === null,
   );
 }
