@@ -15,6 +15,8 @@ export interface ReclaimImage {
   parent: string | null;
   /** The units it holds (layer and blob keys). */
   units: string[];
+  /** Its layers, bottom first, as BuildKit compares them with a cache record's (`chain`). */
+  chain: string[];
 }
 
 export interface ReclaimContainer {
@@ -39,8 +41,19 @@ export interface ReclaimFacts {
   images: ReclaimImage[];
   containers: ReclaimContainer[];
   volumes: ReclaimVolume[];
-  /** Build cache directories: what `docker builder prune -a` removes; `prunable`: also without -a. */
-  buildCache: Array<{ id: string; prunable: boolean }>;
+  /**
+   * Build cache records: what `docker builder prune -a` removes. Without -a BuildKit keeps a
+   * record it calls shared: one whose `chain` (non-empty) an image's chain begins with. `units`:
+   * image units the record holds (a layer it exported, an image it pulled), freed only with it.
+   */
+  buildCache: Array<{ id: string; chain: string[]; units?: string[] }>;
+  /** Units something no prune removes holds (BuildKit's build history). */
+  permanent?: string[];
+  /**
+   * Units nothing holds that containerd's garbage collection removes the next time it runs: when
+   * an image or a build record goes (containerd store).
+   */
+  loose?: string[];
   /** Bytes of every unit, object record and volume, by key (`layer:…`, `image:…`, `container:…`, `volume:…`, `cache:…`). */
   bytes: ReadonlyMap<string, Bytes>;
   /** Named, not run: container logs without a size limit, orphans, inactive stores. */
@@ -55,6 +68,8 @@ interface World {
   images: Set<string>;
   volumes: Set<string>;
   cache: Set<string>;
+  /** Whether containerd's garbage collection has run since (it takes the loose units). */
+  collected: boolean;
 }
 
 /** `1.41` < `1.42`; null (unknown) reads as current Docker. */
@@ -93,7 +108,13 @@ export function reclaimReports(f: ReclaimFacts): { reclaim: ReclaimReport[]; rmi
       for (const u of imageById.get(c.imageId)?.units ?? []) keys.add(u);
     }
     for (const v of w.volumes) keys.add(`volume:${v}`);
-    for (const id of w.cache) keys.add(`cache:${id}`);
+    for (const u of f.permanent ?? []) keys.add(u);
+    if (!w.collected) for (const u of f.loose ?? []) keys.add(u);
+    for (const c of f.buildCache) {
+      if (!w.cache.has(c.id)) continue;
+      keys.add(`cache:${c.id}`);
+      for (const u of c.units ?? []) keys.add(u);
+    }
     const sum = { disk: 0, apparent: 0 };
     for (const k of keys) {
       const b = of(k);
@@ -108,6 +129,7 @@ export function reclaimReports(f: ReclaimFacts): { reclaim: ReclaimReport[]; rmi
     images: new Set(f.images.map((i) => i.id)),
     volumes: new Set(f.volumes.map((v) => v.name)),
     cache: new Set(f.buildCache.map((c) => c.id)),
+    collected: false,
   });
   const usedImages = (w: World) => new Set([...w.containers].map((id) => containerById.get(id)!.imageId));
   const childrenOf = (w: World, id: string) => [...w.images].filter((i) => imageById.get(i)?.parent === id);
@@ -141,6 +163,11 @@ export function reclaimReports(f: ReclaimFacts): { reclaim: ReclaimReport[]; rmi
    * container uses is never removed, nor are the parents it needs.
    */
   const imagePrune = (w: World, all: boolean): number => {
+    const n = imagesPruned(w, all);
+    if (n > 0) w.collected = true;
+    return n;
+  };
+  const imagesPruned = (w: World, all: boolean): number => {
     const before = w.images.size;
     const used = usedImages(w);
     const candidates = [...w.images].filter((id) => {
@@ -174,14 +201,16 @@ export function reclaimReports(f: ReclaimFacts): { reclaim: ReclaimReport[]; rmi
     return n;
   };
 
+  const startsWith = (chain: string[], prefix: string[]) => prefix.every((t, i) => chain[i] === t);
+  const shared = (w: World, chain: string[]) => chain.length > 0 && [...w.images].some((id) => startsWith(imageById.get(id)!.chain, chain));
   const builderPrune = (w: World, all: boolean): number => {
-    const prunable = new Map(f.buildCache.map((c) => [c.id, c.prunable]));
     let n = 0;
-    for (const id of [...w.cache]) {
-      if (!all && !prunable.get(id)) continue;
-      w.cache.delete(id);
+    for (const c of f.buildCache) {
+      if (!w.cache.has(c.id) || (!all && shared(w, c.chain))) continue;
+      w.cache.delete(c.id);
       n++;
     }
+    if (n > 0) w.collected = true;
     return n;
   };
 
@@ -213,7 +242,10 @@ export function reclaimReports(f: ReclaimFacts): { reclaim: ReclaimReport[]; rmi
   for (const img of f.images) {
     const w = start();
     const before = bytesOf(w);
-    if (!usedImages(w).has(img.id) && childrenOf(w, img.id).length === 0) deleteImage(w, img.id);
+    if (!usedImages(w).has(img.id) && childrenOf(w, img.id).length === 0) {
+      deleteImage(w, img.id);
+      w.collected = true;
+    }
     const after = bytesOf(w);
     rmi.set(img.id, { disk: before.disk - after.disk, apparent: before.apparent - after.apparent });
   }

@@ -1,7 +1,7 @@
 // Everything one scan learned, as plain data: the input of buildReport(). Nothing here names a
 // store's layout: directories are measured and classified by their store before they get here.
 import type {
-  ApiFacts, BlobFact, Bytes, ContainerFact, DirFact, DriverFact, FilesystemUsage, ImageFact, LayerFact, LayerIndex, MountFact,
+  ApiFacts, BlobFact, Bytes, ContainerFact, DirFact, HoldFact, DriverFact, FilesystemUsage, ImageFact, LayerFact, LayerIndex, MountFact,
   ScanError, StoreFact, VolumeFact,
 } from '../../collectors/lib/facts.js';
 import type { ScanMeta } from './report.js';
@@ -39,8 +39,10 @@ export interface ScanFacts {
   ownerLabels?: string[];
   /** What removing each object also frees (its records), by `layer:`, `image:`, `container:`, `volume:` key. */
   records?: ReadonlyMap<string, Bytes>;
-  /** The image layer (chain id) each BuildKit snapshot directory holds: shared with an image that holds it. */
-  buildCacheChains?: ReadonlyMap<string, string>;
+  /** BuildKit's hold on image layers (classic store): which directory became which layer, and every layer it holds. */
+  buildCacheChains?: { dirs: ReadonlyMap<string, string>; held: ReadonlySet<string> };
+  /** What else holds image units: BuildKit's records and build history (containerd store). */
+  holds?: HoldFact[];
   /** Waste figures already worked out, by waste job key (see wasteJobs); the rest is computed. */
   waste?: ReadonlyMap<string, Bytes>;
 }

@@ -92,6 +92,7 @@ function joinInventories(all: Inventory[]): Inventory {
     blobs: all.flatMap((i) => i.blobs ?? []),
     containers: all.flatMap((i) => i.containers ?? []),
     records: all.flatMap((i) => i.records ?? []),
+    holds: all.flatMap((i) => i.holds ?? []),
   };
 }
 
@@ -182,7 +183,7 @@ export async function scan(opts: ScanOptions): Promise<Report> {
     }
   }, null);
   const containersRead = collect('containers', (p) => readContainers(join(root, 'containers'), p), []);
-  const chainsRead = collect('buildkit', (p) => readBuildkitChains(join(root, 'buildkit'), p), new Map<string, string>());
+  const chainsRead = collect('buildkit', (p) => readBuildkitChains(join(root, 'buildkit'), p), { dirs: new Map<string, string>(), held: new Set<string>() });
   const volumesRead = collect('volumes', (p) => readVolumes(join(root, 'volumes'), p), []);
   const inventories = await Promise.all(stores.map((s) => s.inventory(ctx)));
   const inventory = joinInventories(inventories);
@@ -258,6 +259,7 @@ export async function scan(opts: ScanOptions): Promise<Report> {
     waste,
     records,
     buildCacheChains,
+    holds: inventory.holds,
     ownerLabels: opts.ownerLabels ?? [],
   };
   if (opts.wasteMemo) opts.wasteMemo.current = waste;

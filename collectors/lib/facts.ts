@@ -57,6 +57,8 @@ export interface ImageFact {
   sizeBasis?: 'apparent' | 'disk';
   /** containerd store: the namespace that names it (its id is prefixed outside Docker's `moby`). */
   namespace?: string;
+  /** containerd store: its layers' blobs, bottom first (what BuildKit compares its cache records with). */
+  layerBlobs?: string[];
 }
 
 export interface LayerFact {
@@ -211,5 +213,22 @@ export interface RecordPath {
   key: string;
   path: string;
   skip?: string;
+}
+
+/**
+ * Something besides images and containers that holds image units (the containerd store): a
+ * BuildKit cache record, which `docker builder prune` removes, or the build history, which no
+ * prune does. `units` are `layer:<key>`, `blob:<digest>` and `cache:<dir id>`.
+ */
+export interface HoldFact {
+  id: string;
+  kind: 'build-record' | 'build-history';
+  units: string[];
+  /**
+   * The blobs of the layers the record's snapshot sits on and exported, bottom first: BuildKit
+   * calls a record shared, and `builder prune` without -a keeps it, while an image's layers begin
+   * with these.
+   */
+  chain: string[];
 }
 

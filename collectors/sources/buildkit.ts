@@ -69,13 +69,23 @@ export async function readBuildCacheIds(buildkitDir: string, problems: Problem[]
   return ids;
 }
 
+/** What BuildKit's `snapshots.db` says of image layers (the classic store, where BuildKit commits into Docker's layer store). */
+export interface BuildkitChains {
+  /** The image layer (chain id) each BuildKit snapshot directory's content became. */
+  dirs: Map<string, string>;
+  /**
+   * Every layer chain a BuildKit record holds a reference to: Docker's layer store keeps such a
+   * layer after its image is gone, until `docker builder prune` drops the record.
+   */
+  held: Set<string>;
+}
+
 /**
- * Which image layer each BuildKit snapshot directory holds, from `snapshots.db`: a record with a
- * `chainid` and a `committed` snapshot says that directory's content is that layer. `docker
- * builder prune` without -a keeps such a record while an image holds the layer (BuildKit's
- * "shared" cache).
+ * A record with a `chainid` holds that layer; with a `committed` snapshot as well, that directory's
+ * content is that layer. `docker builder prune` without -a keeps a record while an image holds the
+ * layer (BuildKit's "shared" cache).
  */
-export function parseBuildkitChains(db: BoltDb): Map<string, string> {
+export function parseBuildkitChains(db: BoltDb): BuildkitChains {
   const fields = new Map<string, Map<string, string>>();
   walk(db, (path, key, value) => {
     if (path.length !== 1 || value === null) return;
@@ -84,23 +94,24 @@ export function parseBuildkitChains(db: BoltDb): Map<string, string> {
     f.set(key.toString('latin1'), value.toString('latin1'));
     fields.set(record, f);
   });
-  const out = new Map<string, string>();
+  const out: BuildkitChains = { dirs: new Map(), held: new Set() };
   for (const f of fields.values()) {
     const chain = f.get('chainid');
     const dir = f.get('committed');
-    if (chain && dir) out.set(dir, chain);
+    if (chain) out.held.add(chain);
+    if (chain && dir) out.dirs.set(dir, chain);
   }
   return out;
 }
 
-export async function readBuildkitChains(buildkitDir: string, problems: Problem[]): Promise<Map<string, string>> {
+export async function readBuildkitChains(buildkitDir: string, problems: Problem[]): Promise<BuildkitChains> {
   const path = join(buildkitDir, 'snapshots.db');
   try {
     return parseBuildkitChains(parseBolt(await readFile(path)));
   } catch (err) {
     // No BuildKit build on this host, or the containerd store (BuildKit keeps no snapshots.db there).
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') problems.push({ path, message: message(err) });
-    return new Map();
+    return { dirs: new Map(), held: new Set() };
   }
 }
 

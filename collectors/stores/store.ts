@@ -2,7 +2,7 @@
 // host, says which of its directories is which image layer, container layer, build cache or leak,
 // how each is walked, and what its driver verdict is. The scan only walks and adds up.
 import type { HostPaths } from '../host/paths.js';
-import type { ApiFacts, BlobFact, ContainerFact, DirFact, RecordPath, DriverDirRole, DriverFact, ImageFact, LayerFact, MountFact, OrphanKind, Problem } from '../lib/facts.js';
+import type { ApiFacts, BlobFact, ContainerFact, DirFact, HoldFact, RecordPath, DriverDirRole, DriverFact, ImageFact, LayerFact, MountFact, OrphanKind, Problem } from '../lib/facts.js';
 import type { OpaqueRecord } from '../walk/opaque-records.js';
 import type { WalkFlags } from '../walk/semantics.js';
 
@@ -63,6 +63,8 @@ export interface Inventory {
   containers?: ContainerFact[];
   /** What removing each image, layer or container also frees: its records (reclaim). */
   records?: RecordPath[];
+  /** What else holds image units: BuildKit's records and build history (containerd store). */
+  holds?: HoldFact[];
   /**
    * The directories the store owns. What in them its dirs leave out (metadata, bookkeeping) is
    * "other"; a root outside the docker root (containerd's) is walked for it as well.

@@ -105,6 +105,27 @@ describe('containerd inventory: the fixture\'s snapshot dirs', () => {
     assert.deepEqual([init.role, init.opaque, init.opaqueRecord], ['image-layer', false, undefined]);
   });
 
+  it('BuildKit\'s records (a lease each, with -view and -variants) hold their snapshots and blobs, with the chain of layer blobs they sit on; the build history its blobs', async () => {
+    const inv = await inventory();
+    const holds = new Map((inv.holds ?? []).map((h) => [h.id, h]));
+    const kitBlobs = kit.manifest.layers.map((l) => l.digest);
+    const baseBlobs = base.manifest.layers.map((l) => l.digest);
+    // the build contexts: no parent, nothing exported: an empty chain (never shared)
+    for (const id of ['kvywf1kbqlex30350mwdxtzbf', 'nmeusqtx5zm82yx1by7tyn6f4', 'wa9e6pwsg2zsp69xsrdqb5iu1']) assert.deepEqual(holds.get(id)?.chain, [], id);
+    // kit's two RUN records: base's layer and what each exported, once however many leases name it
+    assert.deepEqual(holds.get('mi97lb3fsjl9jib84f7kxwhh4')!.chain, kitBlobs.slice(0, 2));
+    assert.deepEqual(holds.get('u8ll4eh3ulmso7utl2j6yio23')!.chain, kitBlobs);
+    // the record of `FROM base`: base's snapshot and blobs
+    const from = holds.get('r1ljlu19vr1sqqz873zlhdw4j')!;
+    assert.deepEqual(from.chain, baseBlobs);
+    assert.ok(from.units.includes(`layer:${base.chainIds[0]}`) && from.units.includes(`blob:${base.id}`), from.units.join(' '));
+    const history = [...holds.values()].filter((h) => h.kind === 'build-history');
+    assert.equal(history.length, 1);
+    for (const d of HISTORY) assert.ok(history[0]!.units.includes(`cache:${d}`), d);
+    // an image's chain is its layer blobs, bottom first
+    assert.deepEqual(inv.images.find((i) => i.id === kit.id)!.layerBlobs, kitBlobs);
+  });
+
   it('walks a layer\'s fs/, and build cache and orphans whole', async () => {
     for (const d of (await inventory()).dirs.filter((x) => x.path.startsWith(`${SNAPSHOTS}/`))) {
       const whole = d.role === 'build-cache' || d.role === 'orphan';

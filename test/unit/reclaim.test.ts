@@ -4,15 +4,16 @@ import { apiAtLeast, reclaimReports, type ReclaimFacts } from '../../agent/model
 // A small host, worked out by hand: base ← I (an untagged intermediate of a classic build) ← A, B;
 // D an untagged leaf (dangling). c1 runs A, c2 exited on B, c3 created on base.
 const b = (disk: number) => ({ disk, apparent: disk });
+const image = (id: string, tags: string[], parent: string | null, layers: string[]) => ({ id, tags, digests: [], parent, units: layers.map((l) => `layer:${l}`), chain: layers });
 const host = (over: Partial<ReclaimFacts> = {}): ReclaimFacts => ({
   store: 'graphdriver',
   apiVersion: '1.45',
   images: [
-    { id: 'base', tags: ['base:1'], digests: [], parent: null, units: ['layer:L1'] },
-    { id: 'I', tags: [], digests: [], parent: 'base', units: ['layer:L1', 'layer:L2'] },
-    { id: 'A', tags: ['a:1'], digests: [], parent: 'I', units: ['layer:L1', 'layer:L2', 'layer:L3'] },
-    { id: 'B', tags: ['b:1'], digests: [], parent: 'I', units: ['layer:L1', 'layer:L2', 'layer:L4'] },
-    { id: 'D', tags: [], digests: [], parent: null, units: ['layer:L1', 'layer:L5'] },
+    image('base', ['base:1'], null, ['L1']),
+    image('I', [], 'base', ['L1', 'L2']),
+    image('A', ['a:1'], 'I', ['L1', 'L2', 'L3']),
+    image('B', ['b:1'], 'I', ['L1', 'L2', 'L4']),
+    image('D', [], null, ['L1', 'L5']),
   ],
   containers: [
     { id: 'c1', imageId: 'A', state: 'running', volumes: ['v3'], units: [] },
@@ -25,7 +26,8 @@ const host = (over: Partial<ReclaimFacts> = {}): ReclaimFacts => ({
     { name: 'v3', anonymous: false },
     { name: 'v4', anonymous: true },
   ],
-  buildCache: [{ id: 'k1', prunable: true }, { id: 'k2', prunable: false }],
+  // k1 shares nothing (a build context); k2's layers are base's (BuildKit keeps it without -a)
+  buildCache: [{ id: 'k1', chain: [] }, { id: 'k2', chain: ['L1'] }],
   bytes: new Map([
     ['layer:L1', b(1000)], ['layer:L2', b(100)], ['layer:L3', b(10)], ['layer:L4', b(20)], ['layer:L5', b(50)],
     ...['base', 'I', 'A', 'B', 'D'].map((i) => [`image:${i}`, b(1)] as const),
@@ -93,4 +95,33 @@ describe('reclaim: what each clean-up frees, on a host worked out by hand', () =
     assert.equal(apiAtLeast('1.100', '1.42'), true);
     assert.equal(apiAtLeast(null, '1.42'), true);
   });
+
+  it('BuildKit records on the containerd store: shared while an image\'s chain begins with theirs, the units they hold freed only with them; build history never; loose blobs at the next garbage collection', () => {
+    const f = host({
+      containers: [],
+      volumes: [],
+      images: [image('base', ['base:1'], null, ['L1']), image('kit', ['kit:1'], null, ['L1', 'L3'])],
+      // r1 exported kit's layer (holds its blob); r2 sits on base, exported nothing; r3 is a build context
+      buildCache: [
+        { id: 'r1', chain: ['L1', 'L3'], units: ['blob:kit-layer'] },
+        { id: 'r2', chain: ['L1'], units: ['cache:snap2'] },
+        { id: 'r3', chain: [], units: ['cache:snap3'] },
+      ],
+      permanent: ['blob:history'],
+      loose: ['blob:loose'],
+      bytes: new Map([
+        ['layer:L1', b(1000)], ['layer:L3', b(10)], ['image:base', b(1)], ['image:kit', b(1)],
+        ['blob:kit-layer', b(300)], ['cache:snap2', b(2000)], ['cache:snap3', b(40)], ['blob:history', b(8)], ['blob:loose', b(4)],
+      ]),
+    });
+    const r = disk(f);
+    assert.deepEqual(r['builder-prune'], [40 + 4, 1], 'r3 alone (r1, r2 shared), and the loose blob the collection takes');
+    assert.deepEqual(r['builder-prune-all'], [300 + 2000 + 40 + 4, 3]);
+    // kit's layer L3 goes with kit; its blob stays with r1; base stays with nothing using it? both go:
+    assert.deepEqual(r['image-prune-all'], [1 + 1 + 10 + 1000 + 4, 2], 'the layers go, r1 keeps the blob it exported, the history its own');
+    // once the images are gone nothing shares: system-prune-all takes every record too
+    assert.deepEqual(r['system-prune-all'], [1 + 1 + 10 + 1000 + 4 + 300 + 2000 + 40, 2 + 3]);
+    assert.deepEqual(r['container-prune'], [0, 0], 'no collection runs: the loose blob stays');
+  });
 });
+

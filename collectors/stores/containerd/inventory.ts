@@ -8,6 +8,7 @@ import type { BlobFact, DriverDirRole, LayerFact, MountFact, RecordPath } from '
 import type { OpaqueRecord } from '../../walk/opaque-records.js';
 import { walkFlags } from '../../walk/semantics.js';
 import type { Inventory, StoreDir } from '../store.js';
+import { buildHolds, imageChain } from './build-holds.js';
 import { recordedContainers } from './containers.js';
 import type { ContainerdImage } from './images.js';
 import { nsKey } from './keys.js';
@@ -185,6 +186,17 @@ export function containerdInventory(f: ContainerdFacts): Inventory {
   }
   // Outside Docker's namespace an image's id and its layers' keys carry their namespace: the same
   // image imported into two namespaces is two images (two unpackings) holding the same blobs.
-  const images = f.images.map((i) => ({ ...i, id: nsKey(i.namespace, i.id), layerKeys: i.layerKeys.map((k) => nsKey(i.namespace, k)) }));
-  return { images, layers, mounts, dirs, blobs, containers: recorded.map((c) => c.fact), records, roots: [f.root] };
+  const images = f.images.map((i) => ({ ...i, id: nsKey(i.namespace, i.id), layerKeys: i.layerKeys.map((k) => nsKey(i.namespace, k)), layerBlobs: imageChain(i) }));
+  const roleOfDir = new Map(dirs.map((d) => [d.id, d.role]));
+  const unitOf = (id: string | undefined, image: string): string | null => {
+    const role = id === undefined ? undefined : roleOfDir.get(id);
+    return role === 'image-layer' || role === 'image-content' ? image : role === 'build-cache' ? `cache:${id}` : null;
+  };
+  const holds = buildHolds({
+    namespaces: f.namespaces,
+    images: f.images,
+    snapshotUnit: (key) => unitOf(idOf.get(key), `layer:${key}`),
+    blobUnit: (digest) => unitOf(digest, `blob:${digest}`),
+  });
+  return { images, layers, mounts, dirs, blobs, containers: recorded.map((c) => c.fact), records, holds, roots: [f.root] };
 }

@@ -12,6 +12,7 @@ import { readConfiguredDriver, readDriverCandidates, readOverlayAvailable } from
 import { driverLayout, type DriverLayout } from './drivers.js';
 import { readImages } from './imagedb.js';
 import { readLayers, readMounts } from './layerdb.js';
+import { readTextOrNull } from './read-text.js';
 import { chooseDriver, driverVerdict, vfsDuplicateBytes, type DriverCandidate, type DriverEvidence } from './verdict.js';
 
 /** What tells which driver is in use: the disk, daemon.json, /proc/filesystems and a d_type probe. */
@@ -66,14 +67,25 @@ export function missingDirs(ids: ReadonlySet<string>, layers: LayerFact[], mount
 
 /**
  * What Docker removes with each object besides its layer's content: layerdb's record and the rest
- * of the layer's directory (link, lower, work/), a container's mount record and its two layer
- * directories, an image's config and metadata.
+ * of the layer's directory (link, lower, work/) with its short link in `l/` (a 64-hex layer's
+ * target is too long to live in the inode: a block each), a container's mount record and its two
+ * layer directories, an image's config and metadata.
  */
-function recordsOf(imageDir: string, base: string, content: (base: string, id: string) => string, layers: LayerFact[], mounts: MountFact[], images: ImageFact[]): RecordPath[] {
+async function recordsOf(imageDir: string, base: string, layout: DriverLayout, content: (base: string, id: string) => string, layers: LayerFact[], mounts: MountFact[], images: ImageFact[]): Promise<RecordPath[]> {
+  const links = layout.bookkeeping.includes('l');
+  const shortLinks = new Map<string, string | null>();
+  if (links) {
+    const ids = [...layers.map((l) => l.cacheId), ...mounts.flatMap((m) => [m.mountId, m.initId])].filter((id): id is string => id !== null);
+    await Promise.all(ids.map(async (id) => shortLinks.set(id, (await readTextOrNull(join(base, id, 'link')))?.trim() || null)));
+  }
   const rest = (key: string, id: string): RecordPath[] => {
     const whole = join(base, id);
     const inner = content(base, id);
-    return inner === whole ? [] : [{ key, path: whole, skip: inner }];
+    const link = shortLinks.get(id);
+    return [
+      ...(inner === whole ? [] : [{ key, path: whole, skip: inner }]),
+      ...(link && !link.includes('/') ? [{ key, path: join(base, 'l', link) }] : []),
+    ];
   };
   const hex = (digest: string) => digest.replace(/^sha256:/, '');
   return [
@@ -146,7 +158,7 @@ function found(evidence: DriverEvidence, name: string | null, dockerRoot: string
           ...(flags.opaque && layer ? { opaqueRecord: { format: 'tar-split' as const, file: join(imageDir, 'layerdb', ...layer.chainId.split(':'), 'tar-split.json.gz') } } : {}),
         };
       });
-      return { images, layers, mounts, dirs, roots, records: recordsOf(imageDir, base, measured.content, layers, mounts, images) };
+      return { images, layers, mounts, dirs, roots, records: await recordsOf(imageDir, base, layout!, measured.content, layers, mounts, images) };
     },
     verdict(api, inv, dirs) {
       const fact = driverVerdict(withApi(evidence, api), name, measured !== null);
