@@ -14,18 +14,23 @@ import type { Problem } from '../../collectors/lib/facts.js';
 export const SEED = Number(process.env.FUZZ_SEED ?? 20261214);
 /** FUZZ_RUNS multiplies every numRuns (1 in `npm test`, where the whole suite stays near 10 s). */
 const SCALE = Number(process.env.FUZZ_RUNS ?? 1);
-/** What one input may cost one parser. */
+/**
+ * What one input may cost one parser. A machine shared with builds can stall any call (a GC, a
+ * descheduled thread), so a parser fails on a call over 5 times the bound, or on more than
+ * SLOW_CALLS calls over it; a parser that really is slow on an input is slow every time.
+ */
 export const BOUND_MS = 200;
+const SLOW_CALLS = 3;
 /** meta.db (512 KiB) read bucket by bucket after a broken page is quadratic by design (bolt-tree.ts). */
 const SLOW_MS: Record<string, number> = { parseMetaDb: 500 };
 
 export const runs = (n: number): { seed: number; numRuns: number } => ({ seed: SEED, numRuns: Math.max(1, Math.round(n * SCALE)) });
 
-const tally = new Map<string, { inputs: number; ms: number; threw: number; worst: number }>();
+const tally = new Map<string, { inputs: number; ms: number; threw: number; worst: number; slow: number }>();
 
 /** Calls `fn` once, counted and timed under `name`; a call over BOUND_MS fails the property. */
 export function timed<T>(name: string, fn: () => T): T {
-  const t = tally.get(name) ?? { inputs: 0, ms: 0, threw: 0, worst: 0 };
+  const t = tally.get(name) ?? { inputs: 0, ms: 0, threw: 0, worst: 0, slow: 0 };
   tally.set(name, t);
   t.inputs++;
   const start = performance.now();
@@ -39,7 +44,8 @@ export function timed<T>(name: string, fn: () => T): T {
     t.ms += ms;
     t.worst = Math.max(t.worst, ms);
     const bound = SLOW_MS[name] ?? BOUND_MS;
-    assert.ok(ms < bound, `${name} took ${ms.toFixed(1)} ms on one input (bound ${bound} ms)`);
+    if (ms >= bound) t.slow++;
+    assert.ok(ms < 5 * bound && t.slow <= SLOW_CALLS, `${name} took ${ms.toFixed(1)} ms on one input (bound ${bound} ms; ${t.slow} calls over it)`);
   }
 }
 
@@ -84,8 +90,8 @@ export function assertNamedProblems(name: string, problems: Problem[]): void {
 /** One line per parser: inputs tried, how many threw (a named Error), total and worst time. */
 export function printTally(title: string, names: readonly string[]): void {
   const lines = names.map((n) => {
-    const t = tally.get(n) ?? { inputs: 0, ms: 0, threw: 0, worst: 0 };
-    return `    ${n}: ${t.inputs} inputs (${t.threw} threw a named error), ${t.ms.toFixed(0)} ms, worst ${t.worst.toFixed(1)} ms\n`;
+    const t = tally.get(n) ?? { inputs: 0, ms: 0, threw: 0, worst: 0, slow: 0 };
+    return `    ${n}: ${t.inputs} inputs (${t.threw} threw a named error), ${t.ms.toFixed(0)} ms, worst ${t.worst.toFixed(1)} ms, ${t.slow} over the bound\n`;
   });
   process.stdout.write(`  fuzz ${title} (seed ${SEED}):\n${lines.join('')}`);
 }
