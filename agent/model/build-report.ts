@@ -7,6 +7,7 @@ import { dockerSize, holdersOf, imageReports, layerKeysOf, push, wasteJobs as jo
 import { computeCopiedUp } from './layer-analysis.js';
 import { K8S_POD_NAME, K8S_POD_NAMESPACE } from '../../collectors/lib/labels.js';
 import { kubernetesReport } from './kubernetes.js';
+import { logAudit, logLimitOf } from './log-audit.js';
 import { reclaimFactsOf } from './reclaim-facts.js';
 import { reclaimReports } from './reclaim.js';
 import { ownerReports } from './owners.js';
@@ -87,6 +88,7 @@ export function buildReport(f: ScanFacts): Report {
       ...(c.namespace ? { namespace: c.namespace } : {}),
       ...(c.kind ? { kind: c.kind } : {}),
       ...(c.labels[K8S_POD_NAMESPACE] && c.labels[K8S_POD_NAME] ? { pod: `${c.labels[K8S_POD_NAMESPACE]}/${c.labels[K8S_POD_NAME]}` } : {}),
+      ...(c.log ? { logLimit: logLimitOf(c.log, f.daemonLog ?? null) } : {}),
     };
   });
 
@@ -175,6 +177,7 @@ export function buildReport(f: ScanFacts): Report {
     containers,
     volumes,
     owners,
+    logAudit: logAudit(containers, f.previousLogs, f.scan.startedAt),
     ...(kubernetes ? { kubernetes } : {}),
     orphans,
     buildCache,

@@ -2,6 +2,7 @@
 // bytes of every unit and record, from the scan's facts. Pure.
 import { addBytes, ZERO, type Bytes } from '../../collectors/lib/facts.js';
 import { layerKeysOf } from './images.js';
+import { unbounded } from './log-audit.js';
 import type { ReclaimFacts } from './reclaim.js';
 import type { ContainerReport, OrphanReport } from './report.js';
 import type { ScanFacts } from './scan-facts.js';
@@ -65,7 +66,8 @@ export function reclaimFactsOf(f: ScanFacts, containers: ContainerReport[], orph
     permanent: (f.holds ?? []).filter((h) => h.kind === 'build-history').flatMap((h) => h.units),
     loose,
     bytes,
-    unboundedLogs: [],
+    // Truncating a log frees its blocks: the log audit's containers, json-file without max-size.
+    unboundedLogs: containers.filter((c) => unbounded(c.logLimit)).map((c) => ({ id: c.id, bytes: { disk: c.logs, apparent: c.logsApparent } })),
     orphans: orphans.reduce((s, o) => addBytes(s, { disk: o.disk, apparent: o.apparent }), ZERO),
     inactiveStores: { disk: (f.stores ?? []).filter((s) => !s.active).reduce((s, st) => s + st.disk, 0), apparent: 0 },
   };

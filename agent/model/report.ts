@@ -1,6 +1,7 @@
 // The report: the one result that `--report` (text, json, prom) and `/metrics` render.
 // Field names are fixed by ../shared/contract.md; extensions are marked as such.
 import type { Bytes, FilesystemUsage, OrphanKind, ScanError, StoreFact } from '../../collectors/lib/facts.js';
+import type { LogAuditEntry, LogLimit } from './log-audit.js';
 
 export interface SharedUnique {
   total: number;
@@ -67,6 +68,8 @@ export interface ContainerReport {
   namespace?: string;
   kind?: 'container' | 'sandbox';
   pod?: string;
+  /** Extension: what bounds its log files (Docker's containers; see log-audit.ts). */
+  logLimit?: LogLimit;
 }
 
 export interface VolumeReport {
@@ -207,6 +210,8 @@ export interface Report {
   volumes: VolumeReport[];
   /** Compose projects, Kubernetes namespaces and pods, `--owner.label` values, by kind and name. */
   owners: OwnerReport[];
+  /** Extension: the containers whose json-file logs have no size limit, biggest first (see log-audit.ts). */
+  logAudit?: LogAuditEntry[];
   /** Extension: present when containerd holds a Kubernetes namespace (`k8s.io`). */
   kubernetes?: KubernetesReport;
   orphans: OrphanReport[];

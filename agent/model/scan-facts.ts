@@ -4,6 +4,8 @@ import type {
   ApiFacts, BlobFact, Bytes, ContainerFact, DirFact, HoldFact, DriverFact, FilesystemUsage, ImageFact, LayerFact, LayerIndex, MountFact,
   ScanError, StoreFact, VolumeFact,
 } from '../../collectors/lib/facts.js';
+import type { LogConfigFact } from '../../collectors/lib/log-config.js';
+import type { PreviousLogs } from './log-audit.js';
 import type { ScanMeta } from './report.js';
 
 export type { DirFact } from '../../collectors/lib/facts.js';
@@ -33,6 +35,10 @@ export interface ScanFacts {
   api: ApiFacts | null;
   /** No docker root was found (containerd alone): the API was not asked. */
   dockerAbsent?: boolean;
+  /** daemon.json's default log driver and options (absent or null: none said, json-file without limit). */
+  daemonLog?: LogConfigFact | null;
+  /** The agent's previous scan: each container's log bytes then, for the log audit's growth. */
+  previousLogs?: PreviousLogs;
   errors: ScanError[];
   scan: ScanMeta;
   /** `--owner.label` keys: each distinct value of each is an owner (absent: none). */

@@ -25,6 +25,8 @@ export const CAPPED_GAUGES: ReadonlySet<string> = new Set([
   'layerdu_layer_images',
   'layerdu_container_bytes',
   'layerdu_container_copied_up_bytes',
+  'layerdu_container_log_unbounded',
+  'layerdu_container_log_growth_bytes_per_second',
   'layerdu_volume_bytes',
   'layerdu_owner_bytes',
   'layerdu_orphan_bytes',

@@ -4,6 +4,7 @@
 import { Gauge, Registry } from 'prom-client';
 import type { Report } from '../model/report.js';
 import { CAP_HELP, CAPPED_GAUGES, CAPPED_KINDS, capForMetrics, DEFAULT_MAX_OBJECTS, OTHER } from './metrics-cap.js';
+import { logSeries } from './metrics-logs.js';
 
 const FROM_LAST_SCAN = ' (from the last finished scan)';
 
@@ -30,6 +31,8 @@ export class ReportMetrics {
   readonly ownerBytes;
   readonly reclaimable;
   readonly imageRmi;
+  readonly logUnbounded;
+  readonly logGrowth;
   readonly kubeletImagefs;
   readonly kubernetesImage;
   readonly kubernetesPods;
@@ -73,6 +76,8 @@ export class ReportMetrics {
     this.ownerBytes = this.gauge('layerdu_owner_bytes', "Disk bytes of an owner (compose project, Kubernetes namespace or pod, --owner.label value): its containers' writable (with -init) and log bytes, the volumes only it mounts, image units only its images hold (images_exclusive) and the rest of the images it runs", ['kind', 'name', 'scope']);
     this.reclaimable = this.gauge('layerdu_reclaimable_bytes', 'Disk bytes a clean-up would free under the roots if it ran now, alone (its records included); logs, orphans and inactive-store are named, not run', ['action']);
     this.imageRmi = this.gauge('layerdu_image_rmi_bytes', 'Disk bytes docker rmi of the image would free now, its records included: 0 while a container uses it', ['image_id', 'image']);
+    this.logUnbounded = this.gauge('layerdu_container_log_unbounded', "1 for a container whose json-file logs have no max-size: Docker never rotates them", ['container_id', 'name']);
+    this.logGrowth = this.gauge('layerdu_container_log_growth_bytes_per_second', "How fast an unbounded container log grew between the agent's last two scans (disk bytes a second)", ['container_id', 'name']);
     this.kubeletImagefs = this.gauge('layerdu_kubelet_imagefs_used_bytes', "What the kubelet's imagefs used bytes say on a Kubernetes node: every snapshot of containerd's k8s.io namespace, the pods' writable layers (container_layers) counted as image bytes, the compressed blobs left out", ['namespace', 'part']);
     this.kubernetesImage = this.gauge('layerdu_kubernetes_image_bytes', "True disk bytes of a Kubernetes node's images: their unpacked layers and the compressed blobs kept beside them (content)", ['namespace', 'part']);
     this.kubernetesPods = this.gauge('layerdu_kubernetes_pods', 'Pods whose sandboxes or containers containerd records in the k8s.io namespace', ['namespace']);
@@ -142,6 +147,10 @@ export class ReportMetrics {
       this.containerBytes.set({ ...labels, scope: 'init' }, c.init.disk);
       this.containerBytes.set({ ...labels, scope: 'logs' }, c.logs);
       this.copiedUp.set({ container_id: c.id, name: c.name }, c.copiedUp.disk);
+    }
+    for (const s of logSeries(report.logAudit ?? [], new Set(report.containers.map((c) => c.id)))) {
+      this.logUnbounded.set(s.labels, s.unbounded);
+      if (s.growth !== null) this.logGrowth.set(s.labels, s.growth);
     }
     for (const o of report.orphans) this.orphanBytes.set({ id: o.id }, o.disk);
     for (const v of report.volumes) this.volumeBytes.set({ name: v.name }, v.disk);

@@ -2,6 +2,7 @@
 // (du -sB1) unless a column says apparent; see ../shared/contract.md.
 import type { Report } from '../model/report.js';
 import { kubernetesSection } from './text-kubernetes.js';
+import { logAuditSection } from './text-logs.js';
 import { ownersSection } from './text-owners.js';
 import { reclaimSection } from './text-reclaim.js';
 import { contentLines, dockerCaveats, storesSection } from './text-stores.js';
@@ -145,6 +146,8 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
 
   const owners = ownersSection(report, bold, grid, (id) => names.get(id) ?? shortId(id));
   if (owners.length) sections.push(owners);
+  const unboundedLogs = logAuditSection(report, bold, grid, shortId);
+  if (unboundedLogs.length) sections.push(unboundedLogs);
   const kubernetes = kubernetesSection(report, bold);
   if (kubernetes.length) sections.push(kubernetes);
   const reclaim = reclaimSection(report, bold, grid);

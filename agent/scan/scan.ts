@@ -9,6 +9,7 @@ import { addBytes, ZERO, type ApiFacts, type Bytes, type DirFact, type DriverFac
 import { describeError } from '../../collectors/lib/errors.js';
 import { readBuildCacheIds, readBuildkitChains } from '../../collectors/sources/buildkit.js';
 import { readContainers } from '../../collectors/sources/containers.js';
+import { readDaemonLog } from '../../collectors/sources/log-config.js';
 import { readPodLogs } from '../../collectors/sources/pod-logs.js';
 import { DEFAULT_API_TIMEOUT_MS, readDockerApi } from '../../collectors/sources/docker-api.js';
 import { readVolumes } from '../../collectors/sources/volumes.js';
@@ -16,6 +17,7 @@ import { STORES } from '../../collectors/stores/index.js';
 import type { ContainerdOptions, FoundStore, Inventory, StoreContext } from '../../collectors/stores/store.js';
 import { measureRecord, prepareWalkers } from '../../collectors/walk/walk-tree.js';
 import { buildReport } from '../model/build-report.js';
+import type { PreviousLogs } from '../model/log-audit.js';
 import type { Report } from '../model/report.js';
 import type { ScanFacts } from '../model/scan-facts.js';
 import { CollectorRunner } from './runner.js';
@@ -42,6 +44,8 @@ export interface ScanOptions {
   layerCache?: LayerCache;
   /** The agent's memo of image waste; replaced with this scan's figures after each scan. */
   wasteMemo?: { current: Map<string, Bytes> };
+  /** The agent's previous scan's log bytes of each container: the log audit's growth (absent: none). */
+  previousLogs?: PreviousLogs;
   /** Called as layer directories are done, for a progress line on a terminal. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -184,6 +188,7 @@ export async function scan(opts: ScanOptions): Promise<Report> {
   }, null);
   const containersRead = collect('containers', (p) => readContainers(join(root, 'containers'), p), []);
   const chainsRead = collect('buildkit', (p) => readBuildkitChains(join(root, 'buildkit'), p), { dirs: new Map<string, string>(), held: new Set<string>() });
+  const daemonLogRead = collect('containers', (p) => readDaemonLog(opts.host, root, p), null);
   const volumesRead = collect('volumes', (p) => readVolumes(join(root, 'volumes'), p), []);
   const inventories = await Promise.all(stores.map((s) => s.inventory(ctx)));
   const inventory = joinInventories(inventories);
@@ -247,6 +252,8 @@ export async function scan(opts: ScanOptions): Promise<Report> {
     other: { disk: rest.other.disk, apparent: rest.other.apparent },
     api: apiFacts,
     ...(rootPresent ? {} : { dockerAbsent: true }),
+    daemonLog: await daemonLogRead,
+    previousLogs: opts.previousLogs,
     errors: runner.errors,
     scan: {
       startedAt: startedAt.toISOString(),

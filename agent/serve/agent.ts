@@ -2,6 +2,7 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { log } from './log.js';
 import { ReportMetrics } from '../render/metrics.js';
+import { previousLogsOf } from '../model/log-audit.js';
 import type { Report } from '../model/report.js';
 import { ScanLoop } from './scheduler.js';
 import { scan, type LayerCache, type ScanOptions } from '../scan/scan.js';
@@ -43,7 +44,9 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
 
   const loop = new ScanLoop(opts.schedule, async () => {
     const { dockerRoot, dockerHost, host, containerd, apiTimeoutMs, ownerLabels, podLogs } = opts;
-    const report = await scan({ dockerRoot, dockerHost, host, containerd, apiTimeoutMs, ownerLabels, podLogs, layerCache, wasteMemo });
+    // The previous scan's log bytes, for the log audit's growth since then.
+    const previousLogs = last ? previousLogsOf(last) : undefined;
+    const report = await scan({ dockerRoot, dockerHost, host, containerd, apiTimeoutMs, ownerLabels, podLogs, layerCache, wasteMemo, previousLogs });
     metrics.update(report);
     const firstProblems = last === null || last.errors.length !== report.errors.length;
     last = report;

@@ -1,6 +1,7 @@
 // The plain facts the collectors read from disk and from the Docker API. The model (agent/model)
 // is a pure function of these; nothing here does I/O. No fact names a store's layout: a layer is
 // held in a directory with an id, wherever the store keeps it.
+import type { LogConfigFact } from './log-config.js';
 
 /** Both byte bases of ../shared/contract.md: `disk` = st_blocks*512 (du -sB1), `apparent` = Docker's rule. */
 export interface Bytes {
@@ -119,6 +120,8 @@ export interface ContainerFact {
   logFiles: number;
   /** The log files themselves, so the rest of the container's directory can be told apart. */
   logPaths: string[];
+  /** Its log driver and the options that bound its files (hostconfig.json; absent: no such record). */
+  log?: LogConfigFact;
   /**
    * Containers containerd records itself (the CRI's, `ctr`'s), outside Docker's namespace: that
    * namespace (their id is prefixed with it), and what the CRI's `io.cri-containerd.kind` says.

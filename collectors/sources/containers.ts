@@ -4,6 +4,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { Bytes, ContainerFact, ContainerState, Problem } from '../lib/facts.js';
 import { describeError } from '../lib/errors.js';
+import { readContainerLog } from './log-config.js';
 
 /** What config.v2.json tells of a container; the logs are read beside it. */
 export type ContainerConfig = Pick<ContainerFact, 'id' | 'name' | 'imageId' | 'state' | 'volumes' | 'labels'>;
@@ -116,7 +117,8 @@ export async function readContainers(containersDir: string, problems: Problem[])
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') problems.push({ path: dir, message: describeError(e) });
     }
-    out.push({ ...config, logs: { disk: logs.disk, apparent: logs.apparent }, logFiles: logs.files, logPaths });
+    const log = await readContainerLog(dir, problems);
+    out.push({ ...config, logs: { disk: logs.disk, apparent: logs.apparent }, logFiles: logs.files, logPaths, ...(log ? { log } : {}) });
   }
   return out;
 }

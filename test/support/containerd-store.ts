@@ -262,7 +262,8 @@ export async function startContainerdStore(opts: ContainerdStoreOptions = {}): P
   };
 }
 
-async function waitGone(pid: number, what: string): Promise<void> {
+/** Waits until the process is gone (reaped), 30 s at most. */
+export async function waitGone(pid: number, what: string): Promise<void> {
   for (let i = 0; i < 150; i++) {
     try {
       process.kill(pid, 0);

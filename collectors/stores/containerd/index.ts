@@ -5,7 +5,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { probeDType } from '../../host/dtype.js';
-import { rootfsPath } from '../../host/paths.js';
+import { readDaemonConfig } from '../../host/daemon-config.js';
 import type { BoltDb } from '../../lib/bbolt.js';
 import type { DriverFact, Problem } from '../../lib/facts.js';
 import { describeError } from '../../lib/errors.js';
@@ -31,13 +31,9 @@ async function names(dir: string, problems: Problem[]): Promise<string[]> {
 
 /** Whether dockerd is configured for the containerd store (daemon.json), when it says. */
 async function configuredSnapshotter(ctx: StoreContext): Promise<boolean | null> {
-  try {
-    const config = JSON.parse(await fsp.readFile(rootfsPath(ctx.host, 'etc', 'docker', 'daemon.json'), 'utf8')) as { features?: Record<string, unknown> };
-    const on = config.features?.['containerd-snapshotter'];
-    return typeof on === 'boolean' ? on : null;
-  } catch {
-    return null;
-  }
+  const features = (await readDaemonConfig(ctx.host))?.config.features as Record<string, unknown> | undefined;
+  const on = features?.['containerd-snapshotter'];
+  return typeof on === 'boolean' ? on : null;
 }
 
 /**

@@ -2,8 +2,9 @@
 // with how fresh its metadata is and how full its layer directory is, an explicit driver in
 // daemon.json, and whether the kernel offers overlayfs. The choice itself is in ./verdict.ts.
 import { promises as fsp } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { procPath, rootfsPath, type HostPaths } from '../../host/paths.js';
+import { join } from 'node:path';
+import { configIsAboutRoot, readDaemonConfig } from '../../host/daemon-config.js';
+import { procPath, type HostPaths } from '../../host/paths.js';
 import { driverLayout } from './drivers.js';
 import type { DriverCandidate } from './verdict.js';
 
@@ -52,18 +53,10 @@ export interface ConfiguredDriver {
  * its `"data-root"` names it, or it names none and this is the default root. Never required.
  */
 export async function readConfiguredDriver(dockerRoot: string, host: HostPaths): Promise<ConfiguredDriver | null> {
-  const daemonConfigPath = rootfsPath(host, 'etc', 'docker', 'daemon.json');
-  try {
-    const config = JSON.parse(await fsp.readFile(daemonConfigPath, 'utf8')) as Record<string, unknown>;
-    const driver = config['storage-driver'];
-    if (typeof driver !== 'string' || driver === '') return null;
-    const dataRoot = typeof config['data-root'] === 'string' ? config['data-root'] : typeof config.graph === 'string' ? config.graph : '/var/lib/docker';
-    // daemon.json names host paths; the docker root is as this process sees it.
-    const [a, b] = await Promise.all([rootfsPath(host, dataRoot), dockerRoot].map((p) => fsp.realpath(p).catch(() => resolve(p))));
-    return a === b ? { driver, path: daemonConfigPath } : null;
-  } catch {
-    return null;
-  }
+  const daemon = await readDaemonConfig(host);
+  const driver = daemon?.config['storage-driver'];
+  if (!daemon || typeof driver !== 'string' || driver === '') return null;
+  return (await configIsAboutRoot(daemon, dockerRoot, host)) ? { driver, path: daemon.path } : null;
 }
 
 /** Whether the kernel offers overlayfs (`overlay` in /proc/filesystems); null when unreadable. */

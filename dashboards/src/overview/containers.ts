@@ -1,4 +1,5 @@
-// The overview's Containers row: what containers wrote, what copy-up cost them, and their logs.
+// The overview's Containers row: what containers wrote, what copy-up cost them, their logs, and
+// the logs that nothing bounds (json-file without max-size).
 import { query, sel, type Board } from '../lib.js';
 import { barGaugePanel } from '../panels.js';
 import { TOP } from './top.js';
@@ -38,6 +39,34 @@ export function containersRow(b: Board): void {
       unit: 'bytes',
       targets: [
         query('A', `topk(${TOP}, ${sel('layerdu_container_bytes', 'scope="logs"')} > 0)`, { legend: '{{name}} {{instance}}', instant: true }),
+      ],
+    }),
+  );
+  b.add(
+    barGaugePanel({
+      title: 'Logs without a size limit',
+      description:
+        'Log bytes of the containers whose json-file logs have no max-size: Docker never rotates them. Set log-opts max-size in daemon.json (new containers only) and recreate these; the LayerduLogGrowingWithoutLimit alert fires when one grows fast.',
+      width: 12,
+      height: 9,
+      unit: 'bytes',
+      targets: [
+        query('A', `topk(${TOP}, ${sel('layerdu_container_bytes', 'scope="logs"')} and on (instance, container_id) ${sel('layerdu_container_log_unbounded')})`, {
+          legend: '{{name}} {{instance}}',
+          instant: true,
+        }),
+      ],
+    }),
+  );
+  b.add(
+    barGaugePanel({
+      title: 'Unbounded logs: growth',
+      description: "How fast each log without a size limit grew between the agent's last two scans, in bytes a second.",
+      width: 12,
+      height: 9,
+      unit: 'binBps',
+      targets: [
+        query('A', `topk(${TOP}, ${sel('layerdu_container_log_growth_bytes_per_second')})`, { legend: '{{name}} {{instance}}', instant: true }),
       ],
     }),
   );
