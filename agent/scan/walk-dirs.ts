@@ -4,6 +4,7 @@ import { readsTrustedXattrs } from '../../collectors/host/capabilities.js';
 import { describeError } from '../../collectors/lib/errors.js';
 import type { Bytes, DirFact, LayerIndex, Problem } from '../../collectors/lib/facts.js';
 import { markOpaque } from '../../collectors/lib/path-index.js';
+import { displayPath } from '../../collectors/lib/raw-path.js';
 import type { StoreDir } from '../../collectors/stores/store.js';
 import { readOpaqueDirs } from '../../collectors/walk/opaque-records.js';
 import { measureFile, walkTree } from '../../collectors/walk/walk-tree.js';
@@ -40,7 +41,7 @@ async function opaqueFromRecord(d: StoreDir, index: LayerIndex, problems: Proble
   }
   try {
     const missing = markOpaque(index, await readOpaqueDirs(d.opaqueRecord));
-    if (missing.length > 0) problems.push({ path: d.opaqueRecord.file, message: `names ${missing.length} opaque director${missing.length === 1 ? 'y' : 'ies'} the layer does not hold (first: ${JSON.stringify(missing[0])})` });
+    if (missing.length > 0) problems.push({ path: d.opaqueRecord.file, message: `names ${missing.length} opaque director${missing.length === 1 ? 'y' : 'ies'} the layer does not hold (first: ${JSON.stringify(displayPath(missing[0]!))})` });
   } catch (e) {
     problems.push({ path: d.opaqueRecord.file, message: `opaque directories unreadable from the layer's record: ${describeError(e)}` });
   }

@@ -29,28 +29,32 @@ export interface PathIndex {
 export const ROOT_HASH = 0;
 const TWO_21 = 2 ** 21;
 
-/** The hash of `name` inside the directory whose hash is `parent`: two FNV-1a lanes, 32 + 21 bits. */
-export function childHash(parent: number, name: string): number {
+/**
+ * The hash of `name` inside the directory whose hash is `parent`: two FNV-1a lanes, 32 + 21 bits,
+ * over the name's bytes. A name is bytes on Linux, not text: a string is taken as its UTF-8
+ * encoding, and a name that is no UTF-8 must come as bytes (a Buffer), or two different names
+ * would both decode to U+FFFD and become one path.
+ */
+export function childHash(parent: number, name: string | Uint8Array): number {
+  if (typeof name !== 'string') return childHashBytes(parent, name, 0, name.length);
   let a = (Math.floor(parent / TWO_21) ^ 0x811c9dc5) >>> 0;
   let b = ((parent % TWO_21) ^ 0x01000193 ^ 0x5bd1e995) >>> 0;
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
+    // Not ASCII: the char codes are not the bytes.
+    if (c > 0x7f) return childHashBytes(parent, Buffer.from(name, 'utf8'), 0, Buffer.byteLength(name, 'utf8'));
     a = Math.imul(a ^ c, 16777619);
     b = Math.imul(b ^ c, 0x01000193 + 0x2b);
   }
   return mix(a, b);
 }
 
-/**
- * childHash of a name given as bytes, without decoding it, when they are all ASCII (each byte is
- * then the name's char code); -1 when one is not, and the caller decodes the name.
- */
-export function childHashAscii(parent: number, bytes: Uint8Array, start: number, end: number): number {
+/** childHash of the name whose bytes are bytes[start, end), without decoding them. */
+export function childHashBytes(parent: number, bytes: Uint8Array, start: number, end: number): number {
   let a = (Math.floor(parent / TWO_21) ^ 0x811c9dc5) >>> 0;
   let b = ((parent % TWO_21) ^ 0x01000193 ^ 0x5bd1e995) >>> 0;
   for (let i = start; i < end; i++) {
     const c = bytes[i]!;
-    if (c > 0x7f) return -1;
     a = Math.imul(a ^ c, 16777619);
     b = Math.imul(b ^ c, 0x01000193 + 0x2b);
   }
@@ -68,11 +72,20 @@ function mix(a: number, b: number): number {
   return (a >>> 0) * TWO_21 + ((b >>> 0) % TWO_21);
 }
 
-export function hashPath(path: string): number {
+/** The hash of a path relative to a layer's root, given as text (UTF-8) or as the raw bytes. */
+export function hashPath(path: string | Uint8Array): number {
+  const bytes = typeof path === 'string' ? Buffer.from(path, 'utf8') : path;
   let h = ROOT_HASH;
-  for (const part of path.split('/')) if (part !== '') h = childHash(h, part);
+  let start = 0;
+  for (let i = 0; i <= bytes.length; i++) {
+    if (i < bytes.length && bytes[i] !== SLASH) continue;
+    if (i > start) h = childHashBytes(h, bytes, start, i);
+    start = i + 1;
+  }
   return h;
 }
+
+const SLASH = 0x2f;
 
 /** Grows its arrays by doubling while a walker appends entries; `finish()` trims and sorts. */
 export class PathIndexBuilder {
@@ -187,7 +200,7 @@ export function entryOf(index: PathIndex, i: number): IndexEntry {
 }
 
 /** The entry at a path, for tests and diagnostics. */
-export function entryAt(index: PathIndex, path: string): IndexEntry | undefined {
+export function entryAt(index: PathIndex, path: string | Uint8Array): IndexEntry | undefined {
   const i = find(index, hashPath(path));
   return i < 0 ? undefined : entryOf(index, i);
 }
@@ -221,8 +234,8 @@ export function indexFromEntries(entries: Iterable<[string, IndexEntry]>): PathI
  * Marks the directories at `paths` opaque, as a record of the layer (its tar's `.wh..wh..opq`
  * entries) says they are when their xattr cannot be read. Returns the paths the index lacks.
  */
-export function markOpaque(index: PathIndex, paths: Iterable<string>): string[] {
-  const missing: string[] = [];
+export function markOpaque(index: PathIndex, paths: Iterable<string | Buffer>): Array<string | Buffer> {
+  const missing: Array<string | Buffer> = [];
   for (const p of paths) {
     const i = find(index, hashPath(p));
     if (i >= 0 && (index.kinds[i] === KIND.dir || index.kinds[i] === KIND.opaque)) index.kinds[i] = KIND.opaque;

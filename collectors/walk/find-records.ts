@@ -22,7 +22,7 @@ export interface FindRecord {
   nameEnd: number;
 }
 
-/** The name as Node decodes the names readdir returns, so both walkers hash paths alike. */
+/** The name decoded, for matching a root by name (the index hashes the bytes themselves). */
 export function recordName(r: FindRecord): string {
   return r.bytes.toString('utf8', r.nameStart, r.nameEnd);
 }

@@ -9,7 +9,9 @@ import { execFile, spawn } from 'node:child_process';
 import { lstatSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { EntryKind } from '../lib/facts.js';
-import { childHash, childHashAscii, ROOT_HASH } from '../lib/path-index.js';
+import { childHashBytes, ROOT_HASH } from '../lib/path-index.js';
+import { joinRaw, type RawPath } from '../lib/raw-path.js';
+import { withReachable } from './long-path.js';
 import { FIND_FORMAT, FindRecordParser, parseFindError, recordName, SINGLE_LINK_FORMAT, type FindRecord } from './find-records.js';
 import { AT_ROOT, NOT_ENTERED, TreeTally, type EntryStat, type WalkOutcome } from './tally.js';
 
@@ -36,13 +38,13 @@ export async function gnuFindAvailable(): Promise<boolean> {
   return (await tools()).find;
 }
 
-function kindOf(type: string, path: string, tally: TreeTally): EntryKind {
+function kindOf(type: string, path: RawPath, tally: TreeTally): EntryKind {
   if (type === 'd') return tally.dirKind(path);
   if (type === 'f') return 'file';
   if (type !== 'c') return 'other';
   // find prints no device numbers; a delete is a character device numbered 0/0, and rare.
   try {
-    return lstatSync(path).rdev === 0 ? 'whiteout' : 'other';
+    return withReachable(path, (p) => lstatSync(p)).rdev === 0 ? 'whiteout' : 'other';
   } catch (e) {
     tally.error(path, e);
     return 'other';
@@ -94,7 +96,8 @@ export async function findInto(roots: string[], tally: TreeTally): Promise<void>
   const tops = roots.map((r) => resolve(r));
   let current = -1;
   // By depth: the directory being listed at each level (find prints a directory, then what is in it).
-  const paths: string[] = [];
+  // Paths are bytes where a name is no UTF-8 (raw-path.ts), and may pass PATH_MAX, which find walks.
+  const paths: RawPath[] = [];
   const hashes: number[] = [ROOT_HASH];
   const entries: number[] = [AT_ROOT];
   const st: EntryStat = { isDir: false, dev: 0, ino: 0, nlink: 0, blocks: 0, size: 0 };
@@ -120,12 +123,9 @@ export async function findInto(roots: string[], tally: TreeTally): Promise<void>
     if (!descend) return;
     const up = r.depth - 1;
     // Only directories (opaque check, their children's errors) and character devices need a path.
-    const path = st.isDir || r.type === 'c' ? `${paths[up]}/${recordName(r)}` : '';
-    let hash = 0;
-    if (tally.indexing) {
-      hash = childHashAscii(hashes[up]!, r.bytes, r.nameStart, r.nameEnd);
-      if (hash < 0) hash = childHash(hashes[up]!, recordName(r));
-    }
+    const path = st.isDir || r.type === 'c' ? joinRaw(paths[up]!, r.bytes.subarray(r.nameStart, r.nameEnd)) : '';
+    // The name's bytes as find printed them: never decoded, so names that are no UTF-8 stay apart.
+    const hash = tally.indexing ? childHashBytes(hashes[up]!, r.bytes, r.nameStart, r.nameEnd) : 0;
     const kind = tally.indexing ? kindOf(r.type, path, tally) : null;
     const entry = tally.add(st, kind, hash, entries[up]!);
     if (entry !== NOT_ENTERED) {

@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
+import { rawName } from '../lib/raw-path.js';
 
 export type OpaqueRecord =
   | { format: 'tar-split'; file: string }
@@ -15,25 +16,35 @@ export type OpaqueRecord =
 
 const OPAQUE = '.wh..wh..opq';
 
-/** `d/.wh..wh..opq` (or `./d/…`) names the opaque directory `d`; the layer's root is ''. */
-export function opaqueDirOf(name: string): string | null {
+/**
+ * `d/.wh..wh..opq` (or `./d/…`) names the opaque directory `d`; the layer's root is ''. A name
+ * given as bytes (no UTF-8) gives its directory as bytes: the index is looked up by bytes.
+ */
+export function opaqueDirOf(name: string): string | null;
+export function opaqueDirOf(name: string | Buffer): string | Buffer | null;
+export function opaqueDirOf(name: string | Buffer): string | Buffer | null {
+  if (typeof name !== 'string') {
+    // latin1 maps each byte to one char and back: split and join without decoding.
+    const dir = opaqueDirOf(name.toString('latin1'));
+    return dir === null ? null : Buffer.from(dir, 'latin1');
+  }
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
   if (parts[parts.length - 1] !== OPAQUE) return null;
   return parts.slice(0, -1).join('/');
 }
 
-/** A tar-split line's file entry name, or null (a raw segment, or no name). */
-export function tarSplitName(line: string): string | null {
+/** A tar-split line's file entry name (bytes when it is no UTF-8), or null (a raw segment, or no name). */
+export function tarSplitName(line: string): string | Buffer | null {
   if (!line.includes('"type":1')) return null;
   const entry = JSON.parse(line) as { type?: number; name?: unknown; name_raw?: unknown };
   if (entry.type !== 1) return null;
   if (typeof entry.name === 'string') return entry.name;
   // Names that are not UTF-8 come base64-encoded; opaque markers are ASCII, their parents may not be.
-  return typeof entry.name_raw === 'string' ? Buffer.from(entry.name_raw, 'base64').toString('utf8') : null;
+  return typeof entry.name_raw === 'string' ? rawName(Buffer.from(entry.name_raw, 'base64')) : null;
 }
 
-async function fromTarSplit(file: string): Promise<string[]> {
-  const out: string[] = [];
+async function fromTarSplit(file: string): Promise<Array<string | Buffer>> {
+  const out: Array<string | Buffer> = [];
   const lines = createInterface({ input: createReadStream(file).pipe(createGunzip()), crlfDelay: Infinity });
   for await (const line of lines) {
     const name = tarSplitName(line);
@@ -58,6 +69,6 @@ async function fromTar(file: string, compression: 'gzip' | 'none'): Promise<stri
 }
 
 /** The directories the record marks opaque, relative to the layer's root. */
-export function readOpaqueDirs(rec: OpaqueRecord): Promise<string[]> {
+export function readOpaqueDirs(rec: OpaqueRecord): Promise<Array<string | Buffer>> {
   return rec.format === 'tar-split' ? fromTarSplit(rec.file) : fromTar(rec.file, rec.compression);
 }

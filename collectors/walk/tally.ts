@@ -8,6 +8,8 @@ import { createRequire } from 'node:module';
 import type { EntryKind, Problem, TreeSize } from '../lib/facts.js';
 import { PathIndexBuilder, type PathIndex } from '../lib/path-index.js';
 import { describeError } from '../lib/errors.js';
+import { displayPath, type RawPath } from '../lib/raw-path.js';
+import { reachable, withOpenDir } from './long-path.js';
 
 export interface WalkOutcome {
   size: TreeSize;
@@ -42,24 +44,37 @@ export function loadXattr(): typeof import('@napi-rs/xattr') {
   return (xattr ??= createRequire(import.meta.url)('@napi-rs/xattr') as typeof import('@napi-rs/xattr'));
 }
 
+function opaqueAt(path: string): boolean {
+  // Without CAP_SYS_ADMIN the list leaves trusted.* out: an unprivileged agent sees "not opaque".
+  const { listAttributesSync, getAttributeSync } = loadXattr();
+  const names = listAttributesSync(path);
+  return names.length > 0 && OPAQUE_XATTRS.some((name) => names.includes(name) && getAttributeSync(path, name)?.toString() === 'y');
+}
+
 /**
  * The overlayfs opaque marker of a directory (trusted.* as root, user.* for rootless daemons).
- * Listing first: most directories carry no attribute at all, and one call is then enough.
+ * Listing first: most directories carry no attribute at all, and one call is then enough. The
+ * addon takes string paths of PATH_MAX at most: a name that is no UTF-8, or a path too long, is
+ * read through the directory opened (`/proc/self/fd/<n>/.`: the addon does not follow links).
  */
-export function isOpaqueDir(path: string): boolean {
+export function isOpaqueDir(path: RawPath): boolean {
   try {
-    // Without CAP_SYS_ADMIN the list leaves trusted.* out: an unprivileged agent sees "not opaque".
-    const { listAttributesSync, getAttributeSync } = loadXattr();
-    const names = listAttributesSync(path);
-    return names.length > 0 && OPAQUE_XATTRS.some((name) => names.includes(name) && getAttributeSync(path, name)?.toString() === 'y');
+    return typeof path === 'string' && reachable(path) ? opaqueAt(path) : withOpenDir(path, (dir) => opaqueAt(`${dir}/.`));
   } catch {
     return false; // gone since it was listed: its walk reports that
   }
 }
 
-/** How a walk names a problem with an entry: vanishing is normal churn, not a fault. */
+/** What a walk calls an entry gone between two looks at it: normal churn on a live host, not a fault. */
+export const VANISHED = 'vanished during the walk';
+
+/**
+ * How a walk names a problem with an entry: vanishing is churn, and so is a directory that is no
+ * directory any more when it is entered (ENOTDIR: removed, a file made in its place).
+ */
 export function walkErrorMessage(e: unknown): string {
-  return (e as NodeJS.ErrnoException)?.code === 'ENOENT' ? 'vanished during the walk' : describeError(e);
+  const code = (e as NodeJS.ErrnoException)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR' ? VANISHED : describeError(e);
 }
 
 export class TreeTally {
@@ -87,12 +102,12 @@ export class TreeTally {
   }
 
   /** A directory's kind for the index. */
-  dirKind(path: string): EntryKind {
+  dirKind(path: RawPath): EntryKind {
     return this.opaque && isOpaqueDir(path) ? 'opaque' : 'dir';
   }
 
-  error(path: string, e: unknown): void {
-    this.problems.push({ path, message: walkErrorMessage(e) });
+  error(path: RawPath, e: unknown): void {
+    this.problems.push({ path: displayPath(path), message: walkErrorMessage(e) });
   }
 
   /**

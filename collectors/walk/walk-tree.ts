@@ -3,7 +3,7 @@
 // (walk-pool.ts). Both give the same sums and the same index (test/integration/walk.test.ts on staged
 // trees, test/e2e/walkers.test.ts on a real daemon's layers).
 import { lstatSync, promises as fsp, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { joinRaw } from '../lib/raw-path.js';
 import type { Problem } from '../lib/facts.js';
 import { findInto, gnuFindAvailable, walkWithFind } from './find-walk.js';
 import { TreeTally, walkErrorMessage, type WalkOutcome } from './tally.js';
@@ -48,13 +48,13 @@ async function withFindSlot<T>(work: () => Promise<T>): Promise<T> {
 async function walkSkipping(root: string, opts: WalkOptions & { skip: string[] }): Promise<WalkOutcome> {
   const tally = new TreeTally(false);
   const skip = new Set(opts.skip);
-  let names: string[];
+  let names: Buffer[];
   let dev: number;
   try {
     const st = lstatSync(root);
     dev = st.dev;
     if (!tally.root(entryStat(st))) return tally.outcome();
-    names = readdirSync(root);
+    names = readdirSync(root, { encoding: 'buffer' });
   } catch (e) {
     tally.error(root, e);
     return tally.outcome();
@@ -63,9 +63,10 @@ async function walkSkipping(root: string, opts: WalkOptions & { skip: string[] }
   const small: Promise<unknown>[] = [];
   const whole: string[] = [];
   for (const name of names) {
-    const path = join(root, name);
-    if (skip.has(path)) continue;
-    if (holdsSkipped(path)) small.push(walkYieldingInto(path, opts, tally));
+    const path = joinRaw(root, name);
+    if (typeof path === 'string' && skip.has(path)) continue;
+    // find takes its roots as strings: a name that is no UTF-8 is walked here.
+    if (typeof path !== 'string' || holdsSkipped(path)) small.push(walkYieldingInto(path, opts, tally));
     else {
       try {
         // Another filesystem mounted here is not this tree's: find would walk all of it for nothing.

@@ -5,10 +5,11 @@ import assert from 'node:assert/strict';
 import { lstat, readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { walkWithFind } from '../../collectors/walk/find-walk.js';
-import { KIND, type PathIndex } from '../../collectors/lib/path-index.js';
+import { KIND } from '../../collectors/lib/path-index.js';
 import { walkTreeSync } from '../../collectors/walk/node-walk.js';
 import type { Report } from '../../agent/model/report.js';
 import { getFixture, type Fixture } from '../support/fixture-host.js';
+import { byPath } from '../support/index-compare.js';
 import { runReport } from '../support/oracles.js';
 
 const NO_API = 'unix:///nonexistent.sock';
@@ -27,31 +28,6 @@ async function linkedInodes(root: string): Promise<Set<number>> {
   const there = await lstat(root).then(() => true, (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? false : Promise.reject(e)));
   if (there) await visit(root);
   return out;
-}
-
-/**
- * An index as a map from path hash to what is there. Of the paths of one hardlinked inode, the
- * one met first carries the bytes, and the walkers meet them in different orders: those compare
- * by inode instead.
- */
-function byPath(ix: PathIndex): { paths: Map<number, string>; inodes: Map<number, string> } {
-  const paths = new Map<number, string>();
-  const inodes = new Map<number, { disk: number; apparent: number; paths: number }>();
-  const linked = new Map<number, number>();
-  for (let j = 0; j < ix.linked.length; j++) linked.set(ix.linked[j]!, ix.linkedInos[j]!);
-  for (let i = 0; i < ix.count; i++) {
-    const parent = ix.parents[i]! < 0 ? 'root' : String(ix.hashes[ix.parents[i]!]);
-    const ino = linked.get(i);
-    paths.set(ix.hashes[i]!, `${ix.kinds[i]} under ${parent}` + (ino === undefined ? ` ${ix.disk[i]}/${ix.apparent[i]}` : ` inode ${ino}`));
-    if (ino !== undefined) {
-      const g = inodes.get(ino) ?? { disk: 0, apparent: 0, paths: 0 };
-      g.disk += ix.disk[i]!;
-      g.apparent += ix.apparent[i]!;
-      g.paths += 1;
-      inodes.set(ino, g);
-    }
-  }
-  return { paths, inodes: new Map([...inodes].map(([k, g]) => [k, JSON.stringify(g)])) };
 }
 
 describe('the find walker and the Node walker agree', function () {

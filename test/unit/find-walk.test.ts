@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { FindRecordParser, parseFindError, recordName, type FindRecord } from '../../collectors/walk/find-records.js';
-import { childHash, childHashAscii } from '../../collectors/lib/path-index.js';
+import { childHash, childHashBytes, hashPath } from '../../collectors/lib/path-index.js';
 
 type Plain = Omit<FindRecord, 'bytes' | 'nameStart' | 'nameEnd'> & { name: string };
 
@@ -93,14 +93,27 @@ describe('FindRecordParser', () => {
   });
 });
 
-describe('childHashAscii', () => {
-  it('hashes ASCII bytes as childHash hashes the same name, and declines anything else', () => {
-    for (const name of ['a', 'diff', 'f12345', 'a file with spaces', '.wh..wh..opq', '~!@#$%^&*()_+']) {
-      const bytes = Buffer.from(`xx${name}yy`);
-      assert.equal(childHashAscii(77, bytes, 2, 2 + name.length), childHash(77, name), name);
+describe('childHashBytes', () => {
+  it('hashes a name given as bytes as childHash hashes it as text (UTF-8), ASCII or not', () => {
+    for (const name of ['a', 'diff', 'f12345', 'a file with spaces', '.wh..wh..opq', '~!@#$%^&*()_+', 'café', '日本語', 'line\nbreak']) {
+      const bytes = Buffer.concat([Buffer.from('xx'), Buffer.from(name), Buffer.from('yy')]);
+      const n = Buffer.byteLength(name);
+      assert.equal(childHashBytes(77, bytes, 2, 2 + n), childHash(77, name), name);
+      assert.equal(childHash(77, Buffer.from(name)), childHash(77, name), name);
     }
-    const cafe = Buffer.from('café');
-    assert.equal(childHashAscii(77, cafe, 0, cafe.length), -1);
+  });
+
+  it('keeps names that are no UTF-8 apart: two that both decode to U+FFFD hash differently', () => {
+    const [a, b] = [Buffer.from([0x66, 0xff]), Buffer.from([0x66, 0xfe])];
+    assert.equal(a.toString('utf8'), b.toString('utf8'), 'lossy decoding makes them one name');
+    assert.notEqual(childHash(77, a), childHash(77, b));
+    assert.notEqual(childHash(77, a), childHash(77, a.toString('utf8')));
+  });
+
+  it('hashPath splits bytes on "/" as it splits text', () => {
+    const raw = Buffer.concat([Buffer.from('usr/'), Buffer.from([0xff, 0x2f, 0x80]), Buffer.from('/x')]);
+    assert.equal(hashPath(raw), childHash(childHash(childHash(hashPath('usr'), Buffer.from([0xff])), Buffer.from([0x80])), 'x'));
+    assert.equal(hashPath(Buffer.from('/a//b/')), hashPath('a/b'));
   });
 });
 
