@@ -6,6 +6,7 @@ import type { Options } from 'yargs';
 import { parseDockerHost } from '../../collectors/sources/docker-api.js';
 import { readDockerApiOffThread } from '../../collectors/sources/docker-api-thread.js';
 import { hostPaths } from '../../collectors/host/paths.js';
+import { oneLine, shortPath } from '../../collectors/lib/raw-path.js';
 import { setLogLevel, type Level } from '../serve/log.js';
 import { renderDot } from '../render/dot.js';
 import { renderJson } from '../render/json.js';
@@ -178,7 +179,8 @@ async function main(argv: string[]): Promise<void> {
       }
     : undefined;
   const report = await scan({ dockerRoot, dockerHost, host, containerd, apiTimeoutMs, ownerLabels, podLogs, onProgress: progress, readApi: readDockerApiOffThread });
-  for (const e of report.errors) process.stderr.write(`layerdu: ${e.source}: ${e.path ? `${e.path}: ` : ''}${e.message}\n`);
+  // One short line each: a long path is cut in the middle (the JSON's errors[].path keeps it whole).
+  for (const e of report.errors) process.stderr.write(`layerdu: ${e.source}: ${e.path ? `${shortPath(e.path)}: ` : ''}${oneLine(e.message)}\n`);
   const format = args.format as (typeof FORMATS)[number];
   const out =
     format === 'json'

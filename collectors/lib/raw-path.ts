@@ -49,3 +49,25 @@ export function displayPath(p: RawPath): string {
   }
   return out;
 }
+
+/** Text with its control characters written as escapes (`\n`, `\u001b`): one line, whatever it holds. */
+export function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
+
+/** How long a path may be on a line of stderr. */
+export const LINE_PATH_MAX = 200;
+
+/**
+ * A path for one line of stderr: control characters written as escapes (a newline in a name
+ * must not split the line), and a path longer than `max` characters cut in the middle with an
+ * ellipsis, keeping its start (which root) and its end (which entry). The JSON keeps it whole.
+ */
+export function shortPath(path: string, max = LINE_PATH_MAX): string {
+  const flat = oneLine(path);
+  const chars = [...flat];
+  if (chars.length <= max) return flat;
+  const head = Math.ceil((max - 1) / 2);
+  return `${chars.slice(0, head).join('')}…${chars.slice(chars.length - (max - 1 - head)).join('')}`;
+}

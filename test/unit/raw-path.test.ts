@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { displayPath, joinRaw, rawName } from '../../collectors/lib/raw-path.js';
+import { displayPath, joinRaw, oneLine, rawName, shortPath } from '../../collectors/lib/raw-path.js';
 import { opaqueDirOf, tarSplitName } from '../../collectors/walk/opaque-records.js';
 
 describe('raw paths (names as bytes)', () => {
@@ -28,5 +28,18 @@ describe('raw paths (names as bytes)', () => {
     assert.deepEqual(got, name);
     assert.deepEqual(opaqueDirOf(got!), Buffer.from([0x64, 0xff]));
     assert.equal(opaqueDirOf(Buffer.from('a/b')), null);
+  });
+});
+
+describe('shortPath and oneLine (stderr)', () => {
+  it('leaves a short path alone, cuts a long one in the middle to the limit, escapes control characters', () => {
+    assert.equal(shortPath('/var/lib/docker/x'), '/var/lib/docker/x');
+    const long = `/start/${'m'.repeat(500)}/end`;
+    const s = shortPath(long, 21);
+    assert.equal([...s].length, 21);
+    assert.equal(s, '/start/mmm…mmmmmm/end');
+    assert.equal(shortPath('a\nb\u001b'), 'a\\nb\\u001b');
+    assert.equal(oneLine('x\ty'), 'x\\ty');
+    assert.equal([...shortPath('é'.repeat(300))].length, 200, 'counts characters, not bytes');
   });
 });
