@@ -95,8 +95,21 @@ export function discardBody(req: http.IncomingMessage, limit: number): Promise<b
   });
 }
 
+/**
+ * Calls that arrive while one is under way share its answer: fifty scrapes at once render the
+ * exposition once, not fifty times over, each behind the others.
+ */
+export function sharedWhileRunning<T>(work: () => Promise<T>): () => Promise<T> {
+  let running: Promise<T> | null = null;
+  return () =>
+    (running ??= work().finally(() => {
+      running = null;
+    }));
+}
+
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const limits: ServerLimits = { ...SERVER_LIMITS, ...opts.limits };
+  const render = sharedWhileRunning(opts.metrics);
   const auth = new BasicAuth(opts.webConfig?.users ?? new Map());
   const paths = new Set([opts.telemetryPath, '/healthz', '/']);
   const handler: http.RequestListener = (req, res) => {
@@ -120,7 +133,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         return;
       }
       if (path === opts.telemetryPath) {
-        const body = await opts.metrics();
+        const body = await render();
         res.writeHead(200, { 'Content-Type': opts.contentType }).end(body);
       } else if (path === '/healthz') {
         const h = opts.health();

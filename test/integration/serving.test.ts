@@ -96,6 +96,31 @@ describe('serving: limits, slow clients, bodies, paths and methods', function ()
     assert.match(r.body, /^x 1$/m);
   });
 
+  it('scrapes that arrive while the exposition renders share that rendering', async () => {
+    let renders = 0;
+    const slow = await startServer({
+      listen: '127.0.0.1:0',
+      telemetryPath: '/metrics',
+      webConfig: null,
+      metrics: async () => {
+        renders += 1;
+        await new Promise((r) => setTimeout(r, 200));
+        return METRICS;
+      },
+      contentType: 'text/plain',
+      health: () => ({ healthy: true, detail: {} }),
+    });
+    try {
+      const answers = await Promise.all(Array.from({ length: 20 }, () => get(`http://127.0.0.1:${slow.address.port}/metrics`)));
+      assert.ok(answers.every((a) => a.status === 200 && a.body === METRICS));
+      assert.equal(renders, 1);
+      await get(`http://127.0.0.1:${slow.address.port}/metrics`);
+      assert.equal(renders, 2, 'a scrape after it renders anew');
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('404 for unknown paths whatever the method; 405 with Allow for other methods on the telemetry path', async () => {
     for (const [method, path] of [['GET', '/nope'], ['POST', '/nope'], ['GET', '/metrics/x'], ['GET', '/favicon.ico']] as const) {
       assert.equal((await rawRequest(s.address.port, { method, path })).status, 404, `${method} ${path}`);
