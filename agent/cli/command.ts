@@ -12,6 +12,7 @@ import { renderDot } from '../render/dot.js';
 import { renderJson } from '../render/json.js';
 import { DEFAULT_MAX_OBJECTS } from '../render/metrics-cap.js';
 import { renderText } from '../render/text.js';
+import { defaultCacheDir, PersistedLayerCache, refuseCacheSetup, type CacheSetup } from '../scan/persisted-cache.js';
 import { scan, ScanAbort } from '../scan/scan.js';
 import { VERSION } from './version.js';
 
@@ -61,6 +62,12 @@ const OPTIONS = {
   'path.procfs': { type: 'string', defaultDescription: '/proc, under --path.rootfs', describe: "Where the host's /proc is mounted" },
   'path.sysfs': { type: 'string', defaultDescription: '/sys, under --path.rootfs', describe: "Where the host's /sys is mounted" },
   'path.pod-logs': { type: 'string', defaultDescription: '/var/log/pods, under --path.rootfs', describe: "The kubelet's pod log directory (Kubernetes nodes)" },
+  'cache.dir': {
+    type: 'string',
+    defaultDescription: '$STATE_DIRECTORY (systemd), else /var/lib/layerdu, used only when it exists',
+    describe: 'Where committed image layers\' walks are kept across runs (made when given; never under the docker or containerd root)',
+  },
+  cache: { type: 'boolean', default: true, describe: 'Use the layer cache in --cache.dir; --no-cache neither reads nor writes it' },
 } satisfies Record<string, Options>;
 
 /** `--web.listen-address` can also be set as LAYERDU_WEB_LISTEN_ADDRESS, and so on for every flag. */
@@ -136,6 +143,13 @@ async function main(argv: string[]): Promise<void> {
   const ownerLabels = ownerLabelsOf(args['owner.label']);
   const podLogs = given('path.pod-logs') ?? join(host.rootfs, 'var', 'log', 'pods');
   const maxObjects = Number(args['metrics.max-objects']);
+  const cacheSetup: CacheSetup | null = args.cache
+    ? { dir: given('cache.dir') ?? defaultCacheDir(), explicit: given('cache.dir') !== undefined, dockerRoot, ...(containerd.root ? { containerdRoot: containerd.root } : {}) }
+    : null;
+  if (cacheSetup) {
+    const refused = await refuseCacheSetup(cacheSetup, join(host.rootfs, 'var', 'lib', 'containerd'));
+    if (refused) throw new UsageError(refused);
+  }
 
   if (!args.report) {
     // The agent's modules (prom-client, node-cron, yaml, bcrypt) load only for the agent: a
@@ -169,6 +183,7 @@ async function main(argv: string[]): Promise<void> {
       telemetryPath: String(args['web.telemetry-path']),
       webConfig,
       maxObjects,
+      cacheSetup,
     });
     return;
   }
@@ -178,7 +193,12 @@ async function main(argv: string[]): Promise<void> {
         process.stderr.write(`\rwalking layer directories ${done}/${total}${done === total ? '\r\x1b[K' : ''}`);
       }
     : undefined;
-  const report = await scan({ dockerRoot, dockerHost, host, containerd, apiTimeoutMs, ownerLabels, podLogs, onProgress: progress, readApi: readDockerApiOffThread });
+  // The cache is read when it is there and readable, written when the directory lets us; a
+  // damaged one is one warning line. It never fails the report.
+  const warn = (m: string) => process.stderr.write(`layerdu: ${m}\n`);
+  const persisted = cacheSetup ? await PersistedLayerCache.open(cacheSetup, VERSION, warn) : null;
+  const report = await scan({ dockerRoot, dockerHost, host, containerd, apiTimeoutMs, ownerLabels, podLogs, onProgress: progress, readApi: readDockerApiOffThread, ...(persisted ? { layerCache: persisted.cache, wasteMemo: persisted.wasteMemo } : {}) });
+  const saved = persisted?.saveIfChanged();
   // One short line each: a long path is cut in the middle (the JSON's errors[].path keeps it whole).
   for (const e of report.errors) process.stderr.write(`layerdu: ${e.source}: ${e.path ? `${shortPath(e.path)}: ` : ''}${oneLine(e.message)}\n`);
   const format = args.format as (typeof FORMATS)[number];
@@ -191,6 +211,7 @@ async function main(argv: string[]): Promise<void> {
           ? renderDot(report)
           : renderText(report, { color: process.stdout.isTTY });
   process.stdout.write(out);
+  await saved;
 }
 
 export function run(): Promise<void> {

@@ -5,7 +5,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { readFilesystemUsage } from '../../collectors/host/filesystem.js';
 import { rootfsPath, type HostPaths } from '../../collectors/host/paths.js';
-import { addBytes, ZERO, type ApiFacts, type Bytes, type DirFact, type DriverFact, type Problem, type RecordPath, type StoreFact } from '../../collectors/lib/facts.js';
+import { addBytes, ZERO, type ApiFacts, type Bytes, type DirFact, type DriverFact, type LayerIndex, type Problem, type RecordPath, type StoreFact } from '../../collectors/lib/facts.js';
 import { describeError } from '../../collectors/lib/errors.js';
 import { readBuildCacheIds, readBuildkitChains } from '../../collectors/sources/buildkit.js';
 import { readContainers } from '../../collectors/sources/containers.js';
@@ -42,7 +42,7 @@ export interface ScanOptions {
   readApi?: (url: string, timeoutMs: number) => Promise<ApiFacts>;
   /** Walks of committed image layers, kept between scans by the agent; they never change. */
   layerCache?: LayerCache;
-  /** The agent's memo of image waste; replaced with this scan's figures after each scan. */
+  /** The memo of image waste (the agent's, or the persisted cache's); replaced with this scan's figures after each scan. */
   wasteMemo?: { current: Map<string, Bytes> };
   /** The agent's previous scan's log bytes of each container: the log audit's growth (absent: none). */
   previousLogs?: PreviousLogs;
@@ -204,6 +204,7 @@ export async function scan(opts: ScanOptions): Promise<Report> {
     indexes: new Map(),
     layersWalked: 0,
     layersReused: 0,
+    fresh: new Set<LayerIndex>(),
   });
   const restWalk = Promise.all([containersRead, volumesRead]).then(([containers, volumes]) =>
     collect('docker-root', (p) => {
@@ -230,7 +231,7 @@ export async function scan(opts: ScanOptions): Promise<Report> {
   const containers = [...dockers, ...cri];
 
   // Analyse: waste before the API is awaited, so that a slow daemon's answer overlaps it.
-  const waste = await workOutWaste(inventory, walked.indexes, opts.wasteMemo?.current);
+  const waste = await workOutWaste(inventory, walked.indexes, opts.wasteMemo?.current, walked.fresh);
   const apiFacts = await api();
   // The driver block is the store Docker uses now (any store found, when none says so).
   const active = settleActive(stores, apiFacts);

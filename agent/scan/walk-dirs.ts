@@ -1,5 +1,6 @@
 // The walk step: every store directory measured, a few at a time, biggest first. Committed image
-// layers never change, so the agent keeps their walks between scans (the layer cache).
+// layers never change, so the agent keeps their walks between scans (the layer cache), each with
+// the stamp it was taken under: a layer directory made again under the same id is walked again.
 import { readsTrustedXattrs } from '../../collectors/host/capabilities.js';
 import { describeError } from '../../collectors/lib/errors.js';
 import type { Bytes, DirFact, LayerIndex, Problem } from '../../collectors/lib/facts.js';
@@ -8,10 +9,13 @@ import { displayPath } from '../../collectors/lib/raw-path.js';
 import type { StoreDir } from '../../collectors/stores/store.js';
 import { readOpaqueDirs } from '../../collectors/walk/opaque-records.js';
 import { measureFile, walkTree } from '../../collectors/walk/walk-tree.js';
+import { readStamp, sameStamp, type LayerStamp } from './layer-cache-file.js';
 
 export interface CachedWalk {
   bytes: Bytes;
   index: LayerIndex | null;
+  /** The layer directory's lstat and the store's record when it was walked; a walk without one is not reused. */
+  stamp?: LayerStamp;
 }
 
 /** By the store's cache key: a layer pulled again gets a new directory, so a new key. */
@@ -22,6 +26,8 @@ export interface WalkedDirs {
   indexes: Map<string, LayerIndex>;
   layersWalked: number;
   layersReused: number;
+  /** The indexes this scan walked (not reused): a waste figure kept from before that used one's layer is stale. */
+  fresh: Set<LayerIndex>;
 }
 
 /** Bigger first; ties (Infinity among them) keep the store's order. */
@@ -61,7 +67,7 @@ export async function walkDirs(
 ): Promise<WalkedDirs> {
   const { onProgress } = opts;
   const fromRecords = opts.opaqueFromRecords ?? !readsTrustedXattrs();
-  const out: WalkedDirs = { dirs: new Map(), indexes: new Map(), layersWalked: 0, layersReused: 0 };
+  const out: WalkedDirs = { dirs: new Map(), indexes: new Map(), layersWalked: 0, layersReused: 0, fresh: new Set() };
   const liveKeys = new Set<string>();
   const fact = (d: StoreDir, bytes: Bytes): DirFact => ({ id: d.id, role: d.role, path: d.path, bytes, ...(d.kind ? { kind: d.kind } : {}) });
   async function measure(d: StoreDir): Promise<void> {
@@ -69,9 +75,11 @@ export async function walkDirs(
       out.dirs.set(d.id, fact(d, await measureFile(d.path, problems)));
       return;
     }
+    // Taken before the walk: a directory replaced while it is walked does not match next time.
+    const stamp = d.cacheKey && cache ? await readStamp(d.path, d.record ?? '') : null;
     const hit = d.cacheKey ? cache?.get(d.cacheKey) : undefined;
     if (d.cacheKey) liveKeys.add(d.cacheKey);
-    if (hit) {
+    if (hit && sameStamp(hit.stamp, stamp)) {
       out.dirs.set(d.id, fact(d, hit.bytes));
       if (hit.index) out.indexes.set(d.id, hit.index);
       out.layersReused += 1;
@@ -83,11 +91,15 @@ export async function walkDirs(
     problems.push(...walkProblems);
     const bytes = { disk: walked.size.disk, apparent: walked.size.apparent };
     out.dirs.set(d.id, fact(d, bytes));
-    if (walked.index) out.indexes.set(d.id, walked.index);
+    if (walked.index) {
+      out.indexes.set(d.id, walked.index);
+      out.fresh.add(walked.index);
+    }
     if (d.cacheKey) {
       out.layersWalked += 1;
       // A walk that met problems is not kept: the next scan tries again.
-      if (cache && walkProblems.length === 0) cache.set(d.cacheKey, { bytes, index: walked.index });
+      if (cache && walkProblems.length === 0 && stamp) cache.set(d.cacheKey, { bytes, index: walked.index, stamp });
+      else cache?.delete(d.cacheKey);
     }
   }
   let done = 0;

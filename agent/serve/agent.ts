@@ -5,7 +5,9 @@ import { ReportMetrics } from '../render/metrics.js';
 import { previousLogsOf } from '../model/log-audit.js';
 import type { Report } from '../model/report.js';
 import { ScanLoop } from './scheduler.js';
+import { PersistedLayerCache, type CacheSetup } from '../scan/persisted-cache.js';
 import { scan, type LayerCache, type ScanOptions } from '../scan/scan.js';
+import { VERSION } from '../cli/version.js';
 import { startServer } from './server.js';
 import { loadXattr } from '../../collectors/walk/tally.js';
 import { prepareWalkers } from '../../collectors/walk/walk-tree.js';
@@ -19,6 +21,8 @@ export interface AgentOptions extends Pick<ScanOptions, 'dockerRoot' | 'dockerHo
   webConfig: WebConfig | null;
   /** --metrics.max-objects: per-object series of each kind beyond it are summed as `_other`. */
   maxObjects: number;
+  /** --cache.dir: the layer cache kept across restarts; null with --no-cache. */
+  cacheSetup?: CacheSetup | null;
 }
 
 // A scan slower than this is worth one line in the journal.
@@ -37,8 +41,12 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     registry.removeSingleMetric(name);
   }
   const metrics = new ReportMetrics(registry, opts.maxObjects);
-  const layerCache: LayerCache = new Map();
-  const wasteMemo = { current: new Map() };
+  // The persisted layer cache, read before the first scan: after a restart, committed layers
+  // whose directories still carry their stamps are not walked again.
+  const persisted = opts.cacheSetup ? await PersistedLayerCache.open(opts.cacheSetup, VERSION, (m) => log('warn', m)) : null;
+  if (persisted) log('info', 'layer cache', { file: persisted.file, layers: persisted.size });
+  const layerCache: LayerCache = persisted?.cache ?? new Map();
+  const wasteMemo = persisted?.wasteMemo ?? { current: new Map() };
   let last: Report | null = null;
   let slowLogged = false;
 
@@ -48,6 +56,8 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     const previousLogs = last ? previousLogsOf(last) : undefined;
     const report = await scan({ dockerRoot, dockerHost, host, containerd, apiTimeoutMs, ownerLabels, podLogs, layerCache, wasteMemo, previousLogs });
     metrics.update(report);
+    // Written only when this scan changed it (a layer walked or gone): the check is cheap.
+    if (persisted) await persisted.saveIfChanged();
     const firstProblems = last === null || last.errors.length !== report.errors.length;
     last = report;
     const s = report.scan;

@@ -39,6 +39,8 @@ export interface StoreDir extends WalkFlags {
   weight: number;
   /** Image layers never change: their walk is kept under this key between scans. */
   cacheKey: string | null;
+  /** The store's own record of the layer (its size, its entry count): part of the kept walk's stamp. */
+  record?: string;
   /** Orphans only: what it is. */
   kind?: OrphanKind;
   /** A single file (a content blob): measured by its own lstat, not walked. */

@@ -125,6 +125,7 @@ export function containerdInventory(f: ContainerdFacts): Inventory {
       // The snapshotter counts a committed snapshot's entries: the walk's cost.
       weight: role === 'image-layer' ? (s.inodes ?? Infinity) : role === 'build-cache' ? Infinity : 0,
       cacheKey: role === 'image-layer' && s.kind === 'Committed' ? `${key}@${s.id}` : null,
+      ...(role === 'image-layer' && s.kind === 'Committed' ? { record: `size=${s.size ?? ''} inodes=${s.inodes ?? ''}` } : {}),
       // The snapshotter counts a committed snapshot's entries (fs/ itself included).
       ...(!whole && s.kind === 'Committed' && s.inodes !== null ? { entries: s.inodes } : {}),
       ...flags,

@@ -150,6 +150,7 @@ function found(evidence: DriverEvidence, name: string | null, dockerRoot: string
           path: role === 'orphan' || role === 'build-cache' ? join(base, id) : measured.content(base, id),
           weight: weightOf(role, layer),
           cacheKey: layer ? `${layer.chainId}@${id}` : null,
+          ...(layer ? { record: `size=${layer.size ?? ''}` } : {}),
           ...(role === 'orphan' ? { kind: 'layer-dir' as const } : {}),
           // An overlay `-init` layer holds the dozen entries Docker writes (/.dockerenv, /etc/hosts…).
           ...(role === 'container-init' && measured.entries === 'overlay' ? { entries: 16 } : {}),
