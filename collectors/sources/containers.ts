@@ -4,6 +4,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { Bytes, ContainerFact, ContainerState, Problem } from '../lib/facts.js';
 import { describeError } from '../lib/errors.js';
+import { mapLimit } from '../lib/map-limit.js';
 import { readContainerLog } from './log-config.js';
 
 /** What config.v2.json tells of a container; the logs are read beside it. */
@@ -97,28 +98,38 @@ export async function readContainers(containersDir: string, problems: Problem[])
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') problems.push({ path: containersDir, message: describeError(e) });
     return [];
   }
-  const out: ContainerFact[] = [];
-  for (const dirId of ids) {
-    const dir = join(containersDir, dirId);
-    const configPath = join(dir, 'config.v2.json');
-    let config: ContainerConfig;
-    try {
-      config = parseContainerConfig(await fsp.readFile(configPath, 'utf8'));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // removed while we looked
-      problems.push({ path: configPath, message: `container skipped: ${describeError(e)}` });
-      continue;
-    }
-    let logs = { disk: 0, apparent: 0, files: 0 };
-    let logPaths: string[] = [];
-    try {
-      logPaths = await logFiles(dir, dirId);
-      logs = await sumFiles(logPaths, problems);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') problems.push({ path: dir, message: describeError(e) });
-    }
-    const log = await readContainerLog(dir, problems);
-    out.push({ ...config, logs: { disk: logs.disk, apparent: logs.apparent }, logFiles: logs.files, logPaths, ...(log ? { log } : {}) });
+  // A few containers at a time; each one's problems kept in the order of the ids.
+  const read = await mapLimit(ids, CONTAINERS_AT_ONCE, async (dirId) => {
+    const own: Problem[] = [];
+    return { fact: await readContainer(containersDir, dirId, own), problems: own };
+  });
+  for (const r of read) problems.push(...r.problems);
+  return read.flatMap((r) => (r.fact ? [r.fact] : []));
+}
+
+/** Containers read at once: enough to keep a few reads queued beside the walks, few descriptors. */
+const CONTAINERS_AT_ONCE = 16;
+
+/** One container's config and logs; null when it is gone or its config is unreadable (a problem then). */
+async function readContainer(containersDir: string, dirId: string, problems: Problem[]): Promise<ContainerFact | null> {
+  const dir = join(containersDir, dirId);
+  const configPath = join(dir, 'config.v2.json');
+  let config: ContainerConfig;
+  try {
+    config = parseContainerConfig(await fsp.readFile(configPath, 'utf8'));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null; // removed while we looked
+    problems.push({ path: configPath, message: `container skipped: ${describeError(e)}` });
+    return null;
   }
-  return out;
+  let logs = { disk: 0, apparent: 0, files: 0 };
+  let logPaths: string[] = [];
+  try {
+    logPaths = await logFiles(dir, dirId);
+    logs = await sumFiles(logPaths, problems);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') problems.push({ path: dir, message: describeError(e) });
+  }
+  const log = await readContainerLog(dir, problems);
+  return { ...config, logs: { disk: logs.disk, apparent: logs.apparent }, logFiles: logs.files, logPaths, ...(log ? { log } : {}) };
 }
