@@ -18,6 +18,9 @@ import { CLI, REPO_ROOT } from '../support/oracles.js';
 
 const DIR = join(REPO_ROOT, 'systemd', 'kubernetes');
 const NAMESPACE = 'layerdu';
+/** The layer cache's volume: the one writable mount (README, Performance). */
+const CACHE_VOLUME = 'cache';
+const CACHE_DIR = '/var/lib/layerdu';
 /** Needs the Prometheus operator's CRD, so kustomization.yaml leaves it out on purpose. */
 const OPERATOR_ONLY = 'servicemonitor.yaml';
 
@@ -144,7 +147,7 @@ describe('Kubernetes manifests (systemd/kubernetes/)', () => {
   });
 
   it('mounts only the host paths the agent reads, each read-only and at its own path under --path.rootfs', () => {
-    const hostPaths = new Map((pod.volumes ?? []).filter((v) => v.hostPath).map((v) => [v.name, v.hostPath!] as const));
+    const hostPaths = new Map((pod.volumes ?? []).filter((v) => v.hostPath && v.name !== CACHE_VOLUME).map((v) => [v.name, v.hostPath!] as const));
     assert.deepEqual(
       [...hostPaths.values()].map((h) => h.path).sort(),
       ['/etc/docker', '/var/lib/containerd', '/var/lib/docker', '/var/log/pods', '/var/run/docker.sock'],
@@ -167,6 +170,21 @@ describe('Kubernetes manifests (systemd/kubernetes/)', () => {
     // The pod's own /proc and /sys, not the host's.
     assert.equal(args.get('path.procfs'), '/proc');
     assert.equal(args.get('path.sysfs'), '/sys');
+  });
+
+  it('keeps the layer cache on the node in its own writable volume, outside the roots it reads, the root filesystem read-only', () => {
+    const volume = (pod.volumes ?? []).find((v) => v.name === CACHE_VOLUME);
+    assert.deepEqual(volume?.hostPath, { path: CACHE_DIR, type: 'DirectoryOrCreate' }, 'survives a new pod (a rollout), which an emptyDir would not');
+    const mounts = (container.volumeMounts ?? []).filter((m) => m.name === CACHE_VOLUME);
+    assert.equal(mounts.length, 1);
+    assert.equal(mounts[0]!.mountPath, CACHE_DIR);
+    assert.notEqual(mounts[0]!.readOnly, true, 'written after scans');
+    assert.equal(args.get('cache.dir'), CACHE_DIR);
+    const rootfs = args.get('path.rootfs')!;
+    assert.ok(!CACHE_DIR.startsWith(`${rootfs}/`), 'not under --path.rootfs: none of the host paths it reads');
+    const writable = (container.volumeMounts ?? []).filter((m) => m.readOnly !== true).map((m) => m.name);
+    assert.deepEqual(writable, [CACHE_VOLUME], 'the only writable mount');
+    assert.equal(container.securityContext?.readOnlyRootFilesystem, true);
   });
 
   it('passes only flags the agent has', () => {

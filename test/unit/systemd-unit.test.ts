@@ -14,5 +14,7 @@ describe('systemd unit', () => {
     assert.match(unit, /^ExecStart=.* \$LAYERDU_OPTS$/m);
     assert.match(unit, /^Restart=on-failure$/m);
     assert.match(unit, /^CapabilityBoundingSet=CAP_DAC_READ_SEARCH$/m);
+    // The layer cache's directory, the only one it writes ($STATE_DIRECTORY: --cache.dir's default).
+    assert.match(unit, /^StateDirectory=layerdu$/m);
   });
 });
