@@ -16,6 +16,7 @@ import { DOCKER_CLI, findExecutable, makeBaseImage, startDaemon, type Daemon } f
 import { buildClassic, settle } from '../support/fixture-host.js';
 import { reportJson } from '../support/fixture-report.js';
 import { REPO_ROOT } from '../support/oracles.js';
+import { differences, leaves } from '../support/report-diff.js';
 
 const MiB = 1024 * 1024;
 const TAG = 'layerdu:test';
@@ -79,24 +80,6 @@ function podFlags(d: Daemon): string[] {
     '--log-driver', 'none',
     ...mounts.flatMap((m) => ['-v', `${theirs.get(m.mountPath)}:${m.mountPath}:ro`]),
   ];
-}
-
-/** Leaf paths of a JSON value, with their values as JSON text (masked ones, undefined, left out). */
-function leaves(v: unknown, at = '', out = new Map<string, string>()): Map<string, string> {
-  if (v === undefined) return out;
-  if (v !== null && typeof v === 'object') {
-    const entries = Array.isArray(v) ? v.map((x, i) => [String(i), x] as const) : Object.entries(v);
-    if (entries.length === 0) out.set(at, JSON.stringify(v));
-    for (const [k, x] of entries) leaves(x, at ? `${at}.${k}` : k, out);
-  } else out.set(at, JSON.stringify(v));
-  return out;
-}
-
-/** Every leaf where the two differ, `path: a ≠ b`. */
-function differences(a: unknown, b: unknown): string[] {
-  const [la, lb] = [leaves(a), leaves(b)];
-  const keys = [...new Set([...la.keys(), ...lb.keys()])].sort();
-  return keys.filter((k) => la.get(k) !== lb.get(k)).map((k) => `${k}: ${la.get(k)} ≠ ${lb.get(k)}`);
 }
 
 /**
