@@ -8,12 +8,8 @@ import { readDockerApiOffThread } from '../../collectors/sources/docker-api-thre
 import { hostPaths } from '../../collectors/host/paths.js';
 import { oneLine, shortPath } from '../../collectors/lib/raw-path.js';
 import { setLogLevel, type Level } from '../serve/log.js';
-import { renderDot } from '../render/dot.js';
-import { renderJson } from '../render/json.js';
 import { DEFAULT_MAX_OBJECTS } from '../render/metrics-cap.js';
-import { renderText } from '../render/text.js';
 import { defaultCacheDir, PersistedLayerCache, refuseCacheSetup, type CacheSetup } from '../scan/persisted-cache.js';
-import { scan, ScanAbort } from '../scan/scan.js';
 import { VERSION } from './version.js';
 
 // yargs' CommonJS build is one bundled file: it loads in about a quarter of the time its ES
@@ -48,6 +44,11 @@ const OPTIONS = {
     describe: 'A container label whose every value is an owner, named KEY=value (repeatable; compose projects are owners without it)',
   },
   'docker-timeout': { type: 'number', default: 10, describe: 'Seconds to wait for the Docker API before going on from disk alone' },
+  'walk.concurrency': {
+    type: 'number',
+    default: 0,
+    describe: "Finds walking at once; 0 chooses by the docker root's device: flash max(4, 2 x cores), a spinning disk 2, else cores + 1",
+  },
   'scan.schedule': { type: 'string', default: '*/5 * * * *', describe: 'When the agent scans (cron, 5 or 6 fields); it also scans at start' },
   'web.listen-address': { type: 'string', default: DEFAULT_LISTEN, describe: 'host:port to serve metrics on' },
   'web.telemetry-path': { type: 'string', default: '/metrics', describe: 'Path of the metrics' },
@@ -118,6 +119,8 @@ async function main(argv: string[]): Promise<void> {
       if (ownerLabelsOf(a['owner.label']).some((k) => k.trim() === '')) throw new Error('--owner.label needs a label key');
       const max = Number(a['metrics.max-objects']);
       if (!Number.isInteger(max) || max < 0) throw new Error('--metrics.max-objects must be a whole number, 0 for no cap');
+      const finds = Number(a['walk.concurrency']);
+      if (!Number.isInteger(finds) || finds < 0) throw new Error('--walk.concurrency must be a whole number, 0 to choose by the device');
       return true;
     })
     .example('$0 --report', 'Audit this host once, for a person')
@@ -143,6 +146,7 @@ async function main(argv: string[]): Promise<void> {
   const ownerLabels = ownerLabelsOf(args['owner.label']);
   const podLogs = given('path.pod-logs') ?? join(host.rootfs, 'var', 'log', 'pods');
   const maxObjects = Number(args['metrics.max-objects']);
+  const walkConcurrency = Number(args['walk.concurrency']);
   const cacheSetup: CacheSetup | null = args.cache
     ? { dir: given('cache.dir') ?? defaultCacheDir(), explicit: given('cache.dir') !== undefined, dockerRoot, ...(containerd.root ? { containerdRoot: containerd.root } : {}) }
     : null;
@@ -184,6 +188,7 @@ async function main(argv: string[]): Promise<void> {
       webConfig,
       maxObjects,
       cacheSetup,
+      walkConcurrency,
     });
     return;
   }
@@ -197,26 +202,33 @@ async function main(argv: string[]): Promise<void> {
   // damaged one is one warning line. It never fails the report.
   const warn = (m: string) => process.stderr.write(`layerdu: ${m}\n`);
   const persisted = cacheSetup ? await PersistedLayerCache.open(cacheSetup, VERSION, warn) : null;
-  const report = await scan({ dockerRoot, dockerHost, host, containerd, apiTimeoutMs, ownerLabels, podLogs, onProgress: progress, readApi: readDockerApiOffThread, ...(persisted ? { layerCache: persisted.cache, wasteMemo: persisted.wasteMemo } : {}) });
+  // Only a report needs the scan, the walkers and a renderer: loaded here, after the flags, so that
+  // --version and --help go without them (they were two thirds of --version's module loading).
+  const [{ scan }, { configureWalks }] = await Promise.all([import('../scan/scan.js'), import('../../collectors/walk/concurrency.js')]);
+  // The host's facts (sysfs: about a millisecond) and, from its device, how many finds walk at once.
+  const hostFacts = await configureWalks(host, dockerRoot, { given: walkConcurrency });
+  const report = await scan({ dockerRoot, dockerHost, host, containerd, apiTimeoutMs, ownerLabels, podLogs, onProgress: progress, readApi: readDockerApiOffThread, hostFacts, ...(persisted ? { layerCache: persisted.cache, wasteMemo: persisted.wasteMemo } : {}) });
   const saved = persisted?.saveIfChanged();
   // One short line each: a long path is cut in the middle (the JSON's errors[].path keeps it whole).
   for (const e of report.errors) process.stderr.write(`layerdu: ${e.source}: ${e.path ? `${shortPath(e.path)}: ` : ''}${oneLine(e.message)}\n`);
   const format = args.format as (typeof FORMATS)[number];
   const out =
     format === 'json'
-      ? renderJson(report)
+      ? (await import('../render/json.js')).renderJson(report)
       : format === 'prom'
         ? await (await import('../render/prom.js')).renderProm(report, maxObjects)
         : format === 'dot'
-          ? renderDot(report)
-          : renderText(report, { color: process.stdout.isTTY });
+          ? (await import('../render/dot.js')).renderDot(report)
+          : (await import('../render/text.js')).renderText(report, { color: process.stdout.isTTY });
   process.stdout.write(out);
   await saved;
 }
 
 export function run(): Promise<void> {
-  return main(hideBin(process.argv)).catch((e: unknown) => {
+  return main(hideBin(process.argv)).catch(async (e: unknown) => {
     if (e instanceof UsageError) fail(e.message, 2);
+    // Loaded by then when a scan ran (and cheaply found when none did).
+    const { ScanAbort } = await import('../scan/scan.js');
     if (e instanceof ScanAbort) fail(e.message, e.exitCode);
     fail(`unexpected failure: ${(e as Error)?.stack ?? String(e)}`, 1);
   });

@@ -171,6 +171,7 @@ export function buildReport(f: ScanFacts): Report {
     driver: { ...f.driver },
     stores: f.stores ?? [],
     filesystem: f.filesystem,
+    ...(f.host ? { host: f.host } : {}),
     images,
     layers,
     content,

@@ -1,6 +1,7 @@
 // The report: the one result that `--report` (text, json, prom) and `/metrics` render.
 // Field names are fixed by ../shared/contract.md; extensions are marked as such.
 import type { Bytes, FilesystemUsage, OrphanKind, ScanError, StoreFact } from '../../collectors/lib/facts.js';
+import type { HostFacts } from '../../collectors/lib/host-facts.js';
 import type { LogAuditEntry, LogLimit } from './log-audit.js';
 
 export interface SharedUnique {
@@ -203,6 +204,8 @@ export interface Report {
   stores: StoreFact[];
   /** Extension: the filesystem holding the docker root. */
   filesystem: FilesystemUsage | null;
+  /** Extension: the host's OS, kernel and the device under the docker root (type: nvme, ssd, hdd, virtual, unknown). */
+  host?: HostFacts;
   images: ImageReport[];
   layers: LayerReport[];
   content: ContentReport[];

@@ -4,6 +4,7 @@ import type {
   ApiFacts, BlobFact, Bytes, ContainerFact, DirFact, HoldFact, DriverFact, FilesystemUsage, ImageFact, LayerFact, LayerIndex, MountFact,
   ScanError, StoreFact, VolumeFact,
 } from '../../collectors/lib/facts.js';
+import type { HostFacts } from '../../collectors/lib/host-facts.js';
 import type { LogConfigFact } from '../../collectors/lib/log-config.js';
 import type { PreviousLogs } from './log-audit.js';
 import type { ScanMeta } from './report.js';
@@ -17,6 +18,8 @@ export interface ScanFacts {
   /** Every image store found (absent: none listed). */
   stores?: StoreFact[];
   filesystem: FilesystemUsage | null;
+  /** The host's OS and the device under the docker root (absent: not learnt, as in tests). */
+  host?: HostFacts;
   images: ImageFact[];
   layers: LayerFact[];
   /** Content blobs the stores keep (containerd); their bytes are in `dirs`, by digest. */

@@ -41,6 +41,7 @@ export class ReportMetrics {
   readonly storeBytes;
   readonly naiveVirtual;
   readonly driverInfo;
+  readonly hostInfo;
   readonly dtype;
   readonly vfsFallback;
   readonly vfsDuplicate;
@@ -86,6 +87,7 @@ export class ReportMetrics {
     this.storeBytes = this.gauge('layerdu_store_bytes', 'Disk bytes under an image store\'s roots; an inactive store is hidden by Docker, not freed', ['store', 'active']);
     this.naiveVirtual = this.gauge('layerdu_naive_virtual_bytes', "What adding up every image's and container's virtual size claims");
     this.driverInfo = this.gauge('layerdu_storage_driver_info', 'The storage driver in use, and its image store', ['driver', 'backing_fs', 'docker_root', 'store']);
+    this.hostInfo = this.gauge('layerdu_host_info', "The host: its OS (distribution and release), kernel, and the device under the docker root (device_type: nvme, ssd, hdd, virtual or unknown)", ['os', 'kernel', 'device_type', 'device']);
     this.dtype = this.gauge('layerdu_dtype_supported', 'Whether the filesystem under the docker root supports d_type (absent when unknown)');
     this.vfsFallback = this.gauge('layerdu_vfs_fallback', 'Whether the daemon runs vfs although overlay is available');
     this.vfsDuplicate = this.gauge('layerdu_vfs_duplicate_bytes', 'Bytes vfs stores beyond what overlay2 would');
@@ -191,6 +193,8 @@ export class ReportMetrics {
 
     const d = report.driver;
     this.driverInfo.set({ driver: d.name, backing_fs: d.backingFs ?? '', docker_root: report.dockerRoot, store: d.store }, 1);
+    const h = report.host;
+    if (h) this.hostInfo.set({ os: h.os, kernel: h.kernel, device_type: h.device.type, device: h.device.name ?? '' }, 1);
     // Absent when d_type is unknown, as the contract has it.
     this.setOrDrop(this.dtype, d.dType === null ? null : d.dType ? 1 : 0);
     this.vfsFallback.set(d.vfsFallback ? 1 : 0);

@@ -204,7 +204,16 @@ function headerLine(report: Report): string {
       ? 'Docker API answered'
       : 'Docker API did not answer: figures come from disk alone';
   const store = d.store === 'containerd' ? ' (containerd image store)' : '';
-  return `Docker root ${report.dockerRoot} · storage driver ${d.name}${store}${fs ? ` ${fs}` : ''} · ${api}`;
+  return `Docker root ${report.dockerRoot}${deviceText(report)} · storage driver ${d.name}${store}${fs ? ` ${fs}` : ''} · ${api}`;
+}
+
+type DeviceType = NonNullable<Report['host']>['device']['type'];
+const DEVICE_TYPES: Record<DeviceType, string> = { nvme: 'NVMe SSD', ssd: 'SSD', hdd: 'spinning disk', virtual: 'virtual disk', unknown: 'device type unknown' };
+
+/** ` on /dev/vda (virtual disk)`: the device under the docker root, when the host's facts name one. */
+function deviceText(report: Report): string {
+  const dev = report.host?.device;
+  return dev?.name ? ` on ${dev.name} (${DEVICE_TYPES[dev.type]})` : '';
 }
 
 function vfsBlock(report: Report, bold: (s: string) => string): string[] {

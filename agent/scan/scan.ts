@@ -3,6 +3,7 @@
 // figure.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import type { HostFacts } from '../../collectors/host/device.js';
 import { readFilesystemUsage } from '../../collectors/host/filesystem.js';
 import { rootfsPath, type HostPaths } from '../../collectors/host/paths.js';
 import { addBytes, ZERO, type ApiFacts, type Bytes, type DirFact, type DriverFact, type LayerIndex, type Problem, type RecordPath, type StoreFact } from '../../collectors/lib/facts.js';
@@ -48,6 +49,8 @@ export interface ScanOptions {
   previousLogs?: PreviousLogs;
   /** Called as layer directories are done, for a progress line on a terminal. */
   onProgress?: (done: number, total: number) => void;
+  /** The host's facts, learnt once at start (collectors/host/device.ts): the report's `host`. */
+  hostFacts?: HostFacts;
 }
 
 /** Carries an exit code to the CLI: the scan cannot start at all. */
@@ -241,6 +244,7 @@ export async function scan(opts: ScanOptions): Promise<Report> {
     driver: stores[at]?.verdict(apiFacts, inventories[at]!, walked.dirs) ?? noStoreVerdict(root),
     stores: storeFacts(stores, active, inventories, walked.dirs, rest),
     filesystem,
+    ...(opts.hostFacts ? { host: opts.hostFacts } : {}),
     images: inventory.images,
     layers: inventory.layers,
     blobs: inventory.blobs,

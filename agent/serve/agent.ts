@@ -11,6 +11,7 @@ import { VERSION } from '../cli/version.js';
 import { startServer } from './server.js';
 import { loadXattr } from '../../collectors/walk/tally.js';
 import { prepareWalkers } from '../../collectors/walk/walk-tree.js';
+import { configureWalks } from '../../collectors/walk/concurrency.js';
 import type { WebConfig } from './web-config.js';
 
 /** What each scan is given (the flags' values), and how the agent serves. */
@@ -21,6 +22,8 @@ export interface AgentOptions extends Pick<ScanOptions, 'dockerRoot' | 'dockerHo
   webConfig: WebConfig | null;
   /** --metrics.max-objects: per-object series of each kind beyond it are summed as `_other`. */
   maxObjects: number;
+  /** --walk.concurrency: finds walking at once (0 or absent: by the docker root's device). */
+  walkConcurrency?: number;
   /** --cache.dir: the layer cache kept across restarts; null with --no-cache. */
   cacheSetup?: CacheSetup | null;
 }
@@ -31,6 +34,9 @@ const SLOW_SCAN_SECONDS = 60;
 export async function runAgent(opts: AgentOptions): Promise<void> {
   // Loaded before the server listens: evaluating the client's modules (and the xattr addon the
   // walks need) holds this thread for a few hundred milliseconds, which a scrape must never wait behind.
+  // The host's facts, once (systeminformation spawns lsblk and smartctl: at start, never per
+  // scan or scrape), and from them how many finds walk at once; learnt while dockerode loads.
+  const hostFacts = configureWalks(opts.host, opts.dockerRoot, { given: opts.walkConcurrency, systeminformation: true });
   await import('dockerode');
   loadXattr();
   prepareWalkers();
@@ -54,7 +60,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     const { dockerRoot, dockerHost, host, containerd, apiTimeoutMs, ownerLabels, podLogs } = opts;
     // The previous scan's log bytes, for the log audit's growth since then.
     const previousLogs = last ? previousLogsOf(last) : undefined;
-    const report = await scan({ dockerRoot, dockerHost, host, containerd, apiTimeoutMs, ownerLabels, podLogs, layerCache, wasteMemo, previousLogs });
+    const report = await scan({ dockerRoot, dockerHost, host, containerd, apiTimeoutMs, ownerLabels, podLogs, layerCache, wasteMemo, previousLogs, hostFacts: await hostFacts });
     metrics.update(report);
     // Written only when this scan changed it (a layer walked or gone): the check is cheap.
     if (persisted) await persisted.saveIfChanged();

@@ -5,6 +5,7 @@
 // hundred series, not every image's; `topk($top, …)` keeps each ranking to the $top first.
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { Board, query, sel, topVariable } from './lib.js';
+import { hostInfoTable } from './overview/storage-driver.js';
 import { barGaugePanel, boolMapping, statPanel, tablePanel } from './panels.js';
 
 export const FLEET_UID = 'layerdu-fleet';
@@ -179,6 +180,21 @@ function storesRow(b: Board): void {
   ranking(b, 'Oldest scans', 'Seconds since each host last finished a scan (every 5 minutes by default): stuck or failing agents first.', SCAN_AGE, { unit: 's', width: 6 });
 }
 
+function systemsRow(b: Board): void {
+  b.row('Systems and disks');
+  b.add(hostInfoTable(18, 9));
+  b.add(
+    barGaugePanel({
+      title: 'Hosts by device type',
+      description: 'How many hosts keep their docker root on each kind of device: cold scans are slowest on spinning disks.',
+      width: 6,
+      height: 9,
+      unit: 'none',
+      targets: [query('A', `count by (device_type) (${sel('layerdu_host_info')})`, { legend: '{{device_type}}', instant: true })],
+    }),
+  );
+}
+
 export function fleet(): Dashboard {
   const b = new Board(
     FLEET_UID,
@@ -190,5 +206,6 @@ export function fleet(): Dashboard {
   rankingsRow(b);
   hostsRow(b);
   storesRow(b);
+  systemsRow(b);
   return b.build();
 }

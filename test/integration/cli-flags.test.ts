@@ -16,7 +16,7 @@ describe('agent: flags', () => {
   });
 
   it('bad values exit 2: schedule, listen address, docker host, format', () => {
-    for (const args of [['--scan.schedule', 'every minute'], ['--web.listen-address', 'localhost'], ['--docker-host', 'ftp://x'], ['--report', '--format', 'xml'], ['--metrics.max-objects', '-1'], ['--metrics.max-objects', '2.5']]) {
+    for (const args of [['--scan.schedule', 'every minute'], ['--web.listen-address', 'localhost'], ['--docker-host', 'ftp://x'], ['--report', '--format', 'xml'], ['--metrics.max-objects', '-1'], ['--metrics.max-objects', '2.5'], ['--walk.concurrency', '-1'], ['--walk.concurrency', '1.5']]) {
       const r = cli(args);
       assert.equal(r.status, 2, args.join(' '));
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);

@@ -32,6 +32,7 @@ export interface Report {
   dockerRoot: string;
   apiUp: boolean;
   filesystem: { mountpoint: string; fstype: string; source: string; device: string; size: number; avail: number } | null;
+  host?: { os: string; kernel: string; device: { name: string | null; type: string; rotational: boolean | null; model: string | null } };
   images: Array<{
     id: string; tags: string[]; layers: string[];
     disk: { total: number; shared: number; unique: number };
@@ -68,7 +69,9 @@ const replaceAll = (text: string, from: string, to: string): string => text.spli
  * - the temp path of the docker root, everywhere (dockerRoot, orphans[].path): a fresh mkdtemp per run;
  * - filesystem.mountpoint (the temp mount), .source (/dev/loopN) and .device (7:N): whichever loop
  *   device was free. Each is first checked to be this run's actual value;
- * - scan.startedAt, scan.finishedAt, scan.durationSeconds, scan.collectors[].durationSeconds: clocks.
+ * - scan.startedAt, scan.finishedAt, scan.durationSeconds, scan.collectors[].durationSeconds: clocks;
+ * - host (the machine's OS and kernel, and the loop device: checked, then left out; the unit tests
+ *   hold its shape), and likewise layerdu_host_info and the header's device in the other formats.
  * Nothing else was seen to vary: two scans of one extraction, scans of two extractions at paths of
  * different lengths, and the Node walker all gave the same bytes otherwise (filesystem.size and
  * .avail included, with the fixed mkfs options), so every figure, id, list order and error message
@@ -83,6 +86,9 @@ export function normaliseJson(stdout: string, x: ExtractedRoot): string {
   r.filesystem.mountpoint = MOUNTPOINT_PH;
   r.filesystem.source = LOOP_PH;
   r.filesystem.device = DEVICE_PH;
+  assert.equal(r.host?.device.name, x.loop, 'host.device is the loop device');
+  assert.equal(r.host?.device.type, 'unknown', 'a loop device is no disk of its own');
+  delete r.host;
   const scan = r.scan as unknown as Record<string, unknown>;
   for (const k of ['startedAt', 'finishedAt', 'durationSeconds']) {
     assert.ok(k in scan, `scan.${k} is there`);
@@ -108,9 +114,10 @@ const PROM_PROCESS = /^(# (HELP|TYPE) )?(process_|nodejs_)/;
  */
 export function normaliseProm(stdout: string, x: ExtractedRoot): string {
   const text = replaceAll(replaceAll(stdout, x.root, ROOT_PH), `mountpoint="${x.mountpoint}"`, `mountpoint="${MOUNTPOINT_PH}"`);
+  assert.match(text, new RegExp(`^layerdu_host_info\\{.*device_type="unknown",device="${x.loop}"\\} 1$`, 'm'), 'layerdu_host_info names the loop device');
   const lines = text
     .split('\n')
-    .filter((l) => !PROM_PROCESS.test(l))
+    .filter((l) => !PROM_PROCESS.test(l) && !/^(# (HELP|TYPE) )?layerdu_host_info[ {]/.test(l))
     .map((l) => {
       const m = PROM_TIMING.exec(l);
       return m ? `${m[0]}${TIME_PH}` : l;
@@ -122,7 +129,7 @@ export function normaliseProm(stdout: string, x: ExtractedRoot): string {
 
 /** The text report: only the root path depends on the run (it prints no timings). */
 export function normaliseText(stdout: string, x: ExtractedRoot): string {
-  const out = replaceAll(stdout, x.root, ROOT_PH);
+  const out = replaceAll(replaceAll(stdout, x.root, ROOT_PH), ` on ${x.loop} (device type unknown)`, '');
   assert.ok(!out.includes(x.mountpoint), `nothing else names the temp mount ${x.mountpoint}`);
   return out;
 }

@@ -1,5 +1,6 @@
 // The overview's Storage driver row: the driver and filesystem each host runs on, and the setups
-// that stop overlay2 (no d_type) or copy every layer in full (a fallback to vfs).
+// that stop overlay2 (no d_type) or copy every layer in full (a fallback to vfs), and the host's
+// OS and the device beneath the docker root.
 import { query, sel, type Board } from '../lib.js';
 import { boolMapping, statPanel, tablePanel } from '../panels.js';
 
@@ -48,4 +49,19 @@ export function storageDriverRow(b: Board): void {
       targets: [query('A', sel('layerdu_vfs_duplicate_bytes'), { legend: '{{instance}}' })],
     }),
   );
+  b.add(hostInfoTable(24, 5));
+}
+
+/** layerdu_host_info as a table: each host's OS, kernel and docker root device (the fleet's too). */
+export function hostInfoTable(width: number, height: number): ReturnType<typeof tablePanel> {
+  return tablePanel({
+    title: 'OS, kernel and docker root device',
+    description: "Each host's distribution and kernel, and the device under its docker root: nvme, ssd, hdd (spinning), virtual (a VM's disk) or unknown. Walks use more finds at once on flash, fewer on a spinning disk.",
+    width,
+    height,
+    targets: [query('A', sel('layerdu_host_info'), { instant: true, table: true })],
+    columns: { instance: 'Host', os: 'OS', kernel: 'Kernel', device_type: 'Device type', device: 'Device' },
+    sortBy: 'Host',
+    ascending: true,
+  });
 }
