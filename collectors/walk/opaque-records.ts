@@ -7,7 +7,6 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import tar from 'tar-stream';
 import { rawName } from '../lib/raw-path.js';
 
 export type OpaqueRecord =
@@ -56,6 +55,9 @@ async function fromTarSplit(file: string): Promise<Array<string | Buffer>> {
 
 async function fromTar(file: string, compression: 'gzip' | 'none'): Promise<string[]> {
   const out: string[] = [];
+  // Loaded here: only a layer blob's tar needs it (the containerd store, its xattrs unreadable),
+  // and loading its fourteen CommonJS files cost every report about 30 ms of start-up.
+  const { default: tar } = await import('tar-stream');
   const extract = tar.extract();
   extract.on('entry', (header, stream, next) => {
     const dir = opaqueDirOf(header.name);
