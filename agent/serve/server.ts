@@ -24,6 +24,8 @@ export interface ServerLimits {
   maxHeaderBytes: number;
   /** A request body beyond this is refused (413) without being read further. */
   maxBodyBytes: number;
+  /** Scrapes within this long of a rendering's start get that rendering (0: each its own, but for those at once). */
+  renderReuseMs: number;
 }
 
 export const SERVER_LIMITS: Readonly<ServerLimits> = {
@@ -36,6 +38,7 @@ export const SERVER_LIMITS: Readonly<ServerLimits> = {
   maxHeadersCount: 100,
   maxHeaderBytes: 16 * 1024,
   maxBodyBytes: 1024 * 1024,
+  renderReuseMs: 1000,
 };
 
 export interface ServerOptions {
@@ -96,20 +99,32 @@ export function discardBody(req: http.IncomingMessage, limit: number): Promise<b
 }
 
 /**
- * Calls that arrive while one is under way share its answer: fifty scrapes at once render the
- * exposition once, not fifty times over, each behind the others.
+ * Calls that arrive while one is under way share its answer, and so do those that come within
+ * `reuseMs` of its start: fifty scrapes at once render the exposition once, not fifty times over,
+ * each behind the others (rendering the process metrics alone takes milliseconds).
  */
-export function sharedWhileRunning<T>(work: () => Promise<T>): () => Promise<T> {
+export function sharedWhileRunning<T>(work: () => Promise<T>, reuseMs = 0, now: () => number = () => performance.now()): () => Promise<T> {
   let running: Promise<T> | null = null;
-  return () =>
-    (running ??= work().finally(() => {
-      running = null;
-    }));
+  let last: { at: number; value: T } | null = null;
+  return () => {
+    if (last && now() - last.at < reuseMs) return Promise.resolve(last.value);
+    if (running) return running;
+    const at = now();
+    running = work()
+      .then((value) => {
+        last = { at, value };
+        return value;
+      })
+      .finally(() => {
+        running = null;
+      });
+    return running;
+  };
 }
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const limits: ServerLimits = { ...SERVER_LIMITS, ...opts.limits };
-  const render = sharedWhileRunning(opts.metrics);
+  const render = sharedWhileRunning(opts.metrics, limits.renderReuseMs);
   const auth = new BasicAuth(opts.webConfig?.users ?? new Map());
   const paths = new Set([opts.telemetryPath, '/healthz', '/']);
   const handler: http.RequestListener = (req, res) => {

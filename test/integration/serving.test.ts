@@ -10,7 +10,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
-import { SERVER_LIMITS, startServer, type RunningServer, type ServerLimits } from '../../agent/serve/server.js';
+import { SERVER_LIMITS, sharedWhileRunning, startServer, type RunningServer, type ServerLimits } from '../../agent/serve/server.js';
 import type { WebConfig } from '../../agent/serve/web-config.js';
 import { get } from '../support/agent-process.js';
 import { rawRequest, slowloris } from '../support/http-clients.js';
@@ -48,6 +48,7 @@ describe('serving: limits, slow clients, bodies, paths and methods', function ()
         { headers: srv.headersTimeout, request: srv.requestTimeout, keepAlive: srv.keepAliveTimeout, idle: srv.timeout, count: srv.maxHeadersCount },
         { headers: 5000, request: 30_000, keepAlive: 5000, idle: 60_000, count: 100 },
       );
+      assert.equal(d.limits.renderReuseMs, 1000);
       assert.ok(SERVER_LIMITS.headersTimeoutMs < SERVER_LIMITS.requestTimeoutMs, 'headers come before the request ends');
       assert.equal(SERVER_LIMITS.maxBodyBytes, 1024 * 1024);
     } finally {
@@ -96,7 +97,7 @@ describe('serving: limits, slow clients, bodies, paths and methods', function ()
     assert.match(r.body, /^x 1$/m);
   });
 
-  it('scrapes that arrive while the exposition renders share that rendering', async () => {
+  it('scrapes that arrive while the exposition renders, or within a second of it, share that rendering', async () => {
     let renders = 0;
     const slow = await startServer({
       listen: '127.0.0.1:0',
@@ -109,13 +110,15 @@ describe('serving: limits, slow clients, bodies, paths and methods', function ()
       },
       contentType: 'text/plain',
       health: () => ({ healthy: true, detail: {} }),
+      limits: { renderReuseMs: 500 },
     });
     try {
       const answers = await Promise.all(Array.from({ length: 20 }, () => get(`http://127.0.0.1:${slow.address.port}/metrics`)));
       assert.ok(answers.every((a) => a.status === 200 && a.body === METRICS));
       assert.equal(renders, 1);
+      await new Promise((r) => setTimeout(r, 550));
       await get(`http://127.0.0.1:${slow.address.port}/metrics`);
-      assert.equal(renders, 2, 'a scrape after it renders anew');
+      assert.equal(renders, 2, 'a scrape past the reuse time renders anew');
     } finally {
       await slow.close();
     }
@@ -182,5 +185,28 @@ describe('serving: limits, slow clients, bodies, paths and methods', function ()
       assert.ok(e.closedAfterMs >= 1000 && e.closedAfterMs < 3500, `a slow TLS client closed after ${e.closedAfterMs} ms`);
       assert.equal((await get(`https://127.0.0.1:${t.address.port}/metrics`, { ca, auth: 'prom:s3cret' })).status, 200);
     });
+  });
+});
+
+describe('sharedWhileRunning', () => {
+  it('shares a call under way, reuses its answer for reuseMs from its start, then calls again', async () => {
+    let now = 0;
+    let calls = 0;
+    let release!: (v: number) => void;
+    const f = sharedWhileRunning(() => new Promise<number>((r) => ((calls += 1), (release = r))), 1000, () => now);
+    const a = f();
+    const b = f();
+    assert.equal(calls, 1);
+    now = 300;
+    release(7);
+    assert.deepEqual(await Promise.all([a, b]), [7, 7]);
+    now = 999;
+    assert.equal(await f(), 7, 'within a second of the start');
+    assert.equal(calls, 1);
+    now = 1000;
+    const c = f();
+    assert.equal(calls, 2, 'a second after the start: anew');
+    release(8);
+    assert.equal(await c, 8);
   });
 });
