@@ -11,7 +11,7 @@ import { classifyDirs } from './classify.js';
 import { readConfiguredDriver, readDriverCandidates, readOverlayAvailable } from './detect.js';
 import { driverLayout, type DriverLayout } from './drivers.js';
 import { readImages } from './imagedb.js';
-import { readLayers, readMounts } from './layerdb.js';
+import { readLayers, readMounts, settleImageLayers } from './layerdb.js';
 import { readTextOrNull } from './read-text.js';
 import { chooseDriver, driverVerdict, vfsDuplicateBytes, type DriverCandidate, type DriverEvidence } from './verdict.js';
 
@@ -113,11 +113,15 @@ function found(evidence: DriverEvidence, name: string | null, dockerRoot: string
     changedMs: Math.max(...(evidence.candidates ?? []).filter((c) => c.name === name).map((c) => c.metadataMtimeMs ?? -Infinity), -Infinity),
     async inventory(ctx): Promise<Inventory> {
       const { collect } = ctx;
+      const imagesRead = collect('image-metadata', (p) => readImages(imageDir, p), []);
       const layersRead = collect('layer-metadata', (p) => readLayers(imageDir, p), []);
+      // Read side by side while the daemon writes: an image and its layers are settled together.
+      const settled = Promise.all([imagesRead, layersRead]).then(([images, layers]) =>
+        collect('layer-metadata', (p) => settleImageLayers(imageDir, images, layers, p), { images, layers }),
+      );
       const mountsRead = collect('layer-metadata', (p) => readMounts(imageDir, p), []);
-      const [images, layers, mounts, ids, buildCacheIds] = await Promise.all([
-        collect('image-metadata', (p) => readImages(imageDir, p), []),
-        layersRead,
+      const [{ images, layers }, mounts, ids, buildCacheIds] = await Promise.all([
+        settled,
         mountsRead,
         collect('layer-walker', async (p): Promise<string[] | null> => {
           if (!layout || !measured) return null;
@@ -129,7 +133,7 @@ function found(evidence: DriverEvidence, name: string | null, dockerRoot: string
             return null;
           }
           // A record whose directory is not there would be a silent 0: name it.
-          for (const id of missingDirs(new Set(listed), await layersRead, await mountsRead)) {
+          for (const id of missingDirs(new Set(listed), (await settled).layers, await mountsRead)) {
             p.push({ path: join(base, id), message: 'recorded layer directory missing: its bytes count as 0 (removed during the scan, or lost)' });
           }
           return listed;

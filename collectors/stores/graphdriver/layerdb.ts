@@ -2,7 +2,8 @@
 // `layerdb/mounts/<container>` for containers' writable and init layers.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import type { LayerFact, MountFact, Problem } from '../../lib/facts.js';
+import type { ImageFact, LayerFact, MountFact, Problem } from '../../lib/facts.js';
+import { chainIds } from '../../lib/oci.js';
 import { describeError } from '../../lib/errors.js';
 import { readTextOrNull } from './read-text.js';
 
@@ -50,32 +51,71 @@ async function listOrEmpty(dir: string, problems: Problem[]): Promise<string[]> 
   }
 }
 
+/** One layerdb entry, `<layerdb>/sha256/<hex>`; null (and a problem) when it cannot be read at all. */
+async function readLayer(dir: string, hex: string, problems: Problem[]): Promise<LayerFact | null> {
+  const path = join(dir, hex);
+  try {
+    const [[diff, cacheId, size, parent], tarSplit] = await Promise.all([
+      readFiles(path, ['diff', 'cache-id', 'size', 'parent']),
+      fsp.stat(join(path, 'tar-split.json.gz')).catch(() => null),
+    ]);
+    const found = parseLayerEntry(`sha256:${hex}`, {
+      diff: diff ?? null,
+      cacheId: cacheId ?? null,
+      size: size ?? null,
+      parent: parent ?? null,
+    });
+    for (const p of found.problems) problems.push({ path, message: p });
+    return tarSplit ? { ...found.layer, tarSplitBytes: tarSplit.size } : found.layer;
+  } catch (e) {
+    problems.push({ path, message: describeError(e) });
+    return null;
+  }
+}
+
 export async function readLayers(imageDir: string, problems: Problem[]): Promise<LayerFact[]> {
   const dir = join(imageDir, 'layerdb', 'sha256');
   const entries = await Promise.all(
-    (await listOrEmpty(dir, problems)).map(async (hex): Promise<LayerFact | null> => {
-      if (!/^[0-9a-f]{64}$/.test(hex)) return null;
-      const path = join(dir, hex);
-      try {
-        const [[diff, cacheId, size, parent], tarSplit] = await Promise.all([
-          readFiles(path, ['diff', 'cache-id', 'size', 'parent']),
-          fsp.stat(join(path, 'tar-split.json.gz')).catch(() => null),
-        ]);
-        const found = parseLayerEntry(`sha256:${hex}`, {
-          diff: diff ?? null,
-          cacheId: cacheId ?? null,
-          size: size ?? null,
-          parent: parent ?? null,
-        });
-        for (const p of found.problems) problems.push({ path, message: p });
-        return tarSplit ? { ...found.layer, tarSplitBytes: tarSplit.size } : found.layer;
-      } catch (e) {
-        problems.push({ path, message: describeError(e) });
-        return null;
-      }
-    }),
+    (await listOrEmpty(dir, problems)).map((hex) => (/^[0-9a-f]{64}$/.test(hex) ? readLayer(dir, hex, problems) : null)),
   );
   return entries.filter((l): l is LayerFact => l !== null);
+}
+
+/**
+ * Images and layers are read side by side while the daemon writes, so an image can come without
+ * its layers: `docker rmi` deletes the image's config before it releases the layers, and a pull,
+ * import or build registers the layers before it writes the image. Each image whose layers are
+ * not all among those read is looked at again: gone now, it was removed during the scan and is
+ * left out; still there, its missing layers are read again (made during the scan), and a layer
+ * still missing is named, since the image's figures would silently leave it out.
+ */
+export async function settleImageLayers(
+  imageDir: string,
+  images: ImageFact[],
+  layers: LayerFact[],
+  problems: Problem[],
+): Promise<{ images: ImageFact[]; layers: LayerFact[] }> {
+  const have = new Set(layers.map((l) => l.chainId));
+  const torn = images.filter((i) => chainIds(i.diffIds).some((c) => !have.has(c)));
+  if (torn.length === 0) return { images, layers };
+  const dir = join(imageDir, 'layerdb', 'sha256');
+  const gone = new Set<string>();
+  const added = new Map<string, LayerFact>();
+  for (const img of torn) {
+    const config = join(imageDir, 'imagedb', 'content', 'sha256', img.id.replace(/^sha256:/, ''));
+    if (!(await fsp.access(config).then(() => true, () => false))) {
+      gone.add(img.id);
+      continue;
+    }
+    for (const chainId of chainIds(img.diffIds)) {
+      if (have.has(chainId) || added.has(chainId)) continue;
+      const hex = chainId.replace(/^sha256:/, '');
+      const again = await fsp.access(join(dir, hex)).then(() => readLayer(dir, hex, problems), () => null);
+      if (again) added.set(chainId, again);
+      else problems.push({ path: join(dir, hex), message: `layer of image ${img.id} missing from layerdb: the image's figures leave it out` });
+    }
+  }
+  return { images: gone.size ? images.filter((i) => !gone.has(i.id)) : images, layers: added.size ? [...layers, ...added.values()] : layers };
 }
 
 export async function readMounts(imageDir: string, problems: Problem[]): Promise<MountFact[]> {
