@@ -1,6 +1,6 @@
 // `npm run package`: the single executable (build/layerdu) and the Debian package
 // (build/layerdu_<version>_amd64.deb), from the TypeScript sources and this machine's Node. Work
-// files go to build/work/; dist/ is neither read nor emptied.
+// files go to build/work/, removed after; dist/ is neither read nor emptied.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
@@ -50,6 +50,7 @@ export async function buildPackage(out: string = BUILD_DIR): Promise<PackageOutp
     out,
     facts: { version, maintainer: MAINTAINER, date, bundled: bundles.packages },
   });
+  rmSync(work, { recursive: true, force: true });
   return { version, binary, deb, man };
 }
 
