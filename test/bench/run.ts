@@ -24,6 +24,7 @@ import { childPids, takeLock } from './lock.js';
 import { log } from './log.js';
 import { haveGnuTime } from './measure.js';
 import { benchOverlay2 } from './overlay2-bench.js';
+import { benchSea } from './sea-bench.js';
 import { containerdResults, gitInfo, hostInfo, readResults, resultsFile, type Results } from './results.js';
 import { collectorsTable, table } from './table.js';
 
@@ -72,6 +73,8 @@ async function main(): Promise<number> {
     const o2 = fixture ? await benchOverlay2(args.files, args.runs, root, fixture) : null;
     const cdLoad = os.loadavg();
     const cd = cdFixture ? await benchContainerd(cdFixture, args.runs) : null;
+    // The single executable's start-up beside the npm build's (issue 15).
+    const sea = wantOverlay2 ? await benchSea(args.runs, log) : [];
 
     // A run of one store keeps the other's part of the results file, and compares against it.
     const prev = readResults(args.files);
@@ -84,9 +87,9 @@ async function main(): Promise<number> {
       ? { ratio: cdResults.reportApiDown.ratioToDu, ratios: cdResults.reportApiDown.roundRatios, ...(cd ? {} : { from: cdResults.generatedAt }) }
       : null;
     const relative = o2Figures && cdFigures ? [relativeCheck(o2Figures, cdFigures)] : [];
-    const fresh: Check[] = [...(o2?.checks ?? []), ...(cd ? containerdChecks(cd) : [])];
+    const fresh: Check[] = [...(o2?.checks ?? []), ...(cd ? containerdChecks(cd) : []), ...sea];
     const kept = (group: Check['group']) => (prev?.checks ?? []).filter((c) => c.group === group);
-    const checks = [...(o2 ? o2.checks : kept('overlay2')), ...(cd ? fresh.filter((c) => c.group === 'containerd') : kept('containerd')), ...relative];
+    const checks = [...(o2 ? o2.checks : kept('overlay2')), ...(cd ? fresh.filter((c) => c.group === 'containerd') : kept('containerd')), ...sea, ...relative];
     const head = { schema: 3 as const, files: args.files, generatedAt: new Date().toISOString(), runs: args.runs, host: hostInfo(loadBefore), git: gitInfo() };
     const results: Results = o2 ? { ...head, ...o2.results, containerd: cdResults, checks } : { ...(prev ?? head), containerd: cdResults, checks };
     const out = resultsFile(args.files);
