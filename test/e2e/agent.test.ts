@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import type { Report } from '../../agent/model/report.js';
 import { get, parseExposition, pick, startAgent, value, type AgentProcess } from '../support/agent-process.js';
+import { SERVER_LIMITS } from '../../agent/serve/server.js';
+import { rawRequest, slowloris } from '../support/http-clients.js';
 import { makeBaseImage, startDaemon, type Daemon } from '../support/dockerd.js';
 import { mountOf } from '../support/fixture-host.js';
 import { duB1, runReport } from '../support/oracles.js';
@@ -168,7 +170,8 @@ describe('agent: /metrics against a real daemon', function () {
     await d.docker(['rm', goneContainer]);
     await d.docker(['rmi', 'gone:1']);
     const removedAt = Date.now() / 1000;
-    const after = parseExposition(await agent.scrapeAfter(removedAt));
+    // A scan that finished after the removal may have read the disk before it: the one after it began later.
+    const after = parseExposition(await agent.scrapeAfter(lastScan(await agent.scrapeAfter(removedAt))));
     assert.equal(pick(after, 'layerdu_image_bytes', { image_id: goneId }).length, 0);
     assert.equal(pick(after, 'layerdu_wasted_bytes', { image_id: goneId }).length, 0);
     assert.equal(pick(after, 'layerdu_image_layer_info', { image_id: goneId }).length, 0);
@@ -196,7 +199,7 @@ describe('agent: /metrics against a real daemon', function () {
     assert.ok(ms < 5000, `took ${ms} ms`);
   });
 
-  it('serves TLS with basic auth from an exporter-toolkit web config', async function () {
+  it('serves TLS with basic auth from an exporter-toolkit web config, its limits holding', async function () {
     this.timeout(60_000);
     const dir = await mkdtemp(join(tmpdir(), 'ldu-web-'));
     try {
@@ -213,6 +216,17 @@ describe('agent: /metrics against a real daemon', function () {
         const ok = await get(`${a.url}/metrics`, { ca, auth: 'prom:s3cret' });
         assert.equal(ok.status, 200);
         assert.match(ok.body, /^layerdu_host_bytes\{category="image_layers"\} \d+$/m);
+        // The server's limits hold over TLS: a slowloris is cut off at the headers timeout (5 s)
+        // while scrapes are served, a body over 1 MiB is 413, other paths 404, other methods 405.
+        const port = Number(new URL(a.url).port);
+        const slow = slowloris(port, { byteEveryMs: 500, tls: { ca } });
+        for (let i = 0; i < 5; i++) assert.equal((await get(`${a.url}/metrics`, { ca, auth: 'prom:s3cret' })).status, 200);
+        const cut = await slow;
+        assert.ok(cut.closedAfterMs >= SERVER_LIMITS.headersTimeoutMs && cut.closedAfterMs < SERVER_LIMITS.headersTimeoutMs + 3000, `slowloris closed after ${cut.closedAfterMs} ms`);
+        const authz = { Authorization: `Basic ${Buffer.from('prom:s3cret').toString('base64')}` };
+        assert.equal((await rawRequest(port, { tls: { ca }, method: 'POST', path: '/metrics', headers: { ...authz, 'Content-Length': String(2 << 20) } })).status, 413);
+        assert.equal((await rawRequest(port, { tls: { ca }, method: 'POST', path: '/metrics', headers: authz })).status, 405);
+        assert.equal((await get(`${a.url}/nope`, { ca, auth: 'prom:s3cret' })).status, 404);
       } finally {
         await a.stop();
       }
