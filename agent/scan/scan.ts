@@ -21,6 +21,7 @@ import { buildReport } from '../model/build-report.js';
 import type { PreviousLogs } from '../model/log-audit.js';
 import type { Report } from '../model/report.js';
 import type { ScanFacts } from '../model/scan-facts.js';
+import { unjoined } from './joins.js';
 import { CollectorRunner } from './runner.js';
 import { walkRestOfRoots, type RestOfRoots } from './rest-of-root.js';
 import { workOutWaste } from './waste-steps.js';
@@ -232,6 +233,7 @@ export async function scan(opts: ScanOptions): Promise<Report> {
     walks, restWalk, filesystemRead, containersRead, volumesRead, recorded, recordsRead, chainsRead,
   ]);
   const containers = [...dockers, ...cri];
+  await collect('layer-metadata', async (p) => p.push(...unjoined(containers, inventory)), undefined);
 
   // Analyse: waste before the API is awaited, so that a slow daemon's answer overlaps it.
   const waste = await workOutWaste(inventory, walked.indexes, opts.wasteMemo?.current, walked.fresh);

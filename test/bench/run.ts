@@ -1,5 +1,6 @@
-// `npm run bench [-- --files 300k|1m] [--runs 3] [--rebuild] [--build-only] [--store overlay2|containerd|both]`:
-// issue 6's numbers, and the containerd store's against them.
+// `npm run bench [-- --files 300k|1m] [--runs 3] [--rebuild] [--build-only] [--store overlay2|containerd|both] [--part walk|load|all]`:
+// issue 6's numbers, and the containerd store's against them; then issue 14's load part
+// (load-run.ts: serving under load, scale), which `--part load` runs alone.
 //
 // Builds (once; kept in /var/tmp/layerdu-bench/<files>/) a docker root with two image layers of
 // many small files and a container that copied some up, then measures on a warm page cache:
@@ -14,12 +15,13 @@ import os from 'node:os';
 import * as path from 'node:path';
 import { DOCKER_CLI } from '../support/dockerd.js';
 import { CLI, REPO_ROOT } from '../support/oracles.js';
-import { parseArgs } from './args.js';
+import { parseArgs, type Args } from './args.js';
 import type { Check } from './checks.js';
 import { benchContainerd, containerdChecks, relativeCheck, type RatioFigures } from './containerd-bench.js';
 import { stopDaemonsOn } from './daemon.js';
 import { ensureFixture } from './fixture.js';
 import { containerdFixtureDirs, ensureContainerdFixture } from './fixture-containerd.js';
+import { runLoad } from './load-run.js';
 import { childPids, takeLock } from './lock.js';
 import { log } from './log.js';
 import { haveGnuTime } from './measure.js';
@@ -30,6 +32,13 @@ import { collectorsTable, table } from './table.js';
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.part !== 'walk' && args.part !== 'all') return runLoad(args);
+  const code = await walkParts(args);
+  // The load part takes its own locks, once the walk parts let go of theirs.
+  return args.part === 'all' && !args.buildOnly && !interrupted ? Math.max(code, await runLoad(args)) : code;
+}
+
+async function walkParts(args: Args): Promise<number> {
   if (!existsSync(CLI)) throw new Error(`${CLI} missing: build first (npx tsc -p .)`);
   if (!existsSync(DOCKER_CLI)) throw new Error(`${DOCKER_CLI} missing (apt-get install -y docker.io busybox-static)`);
   await mkdir(args.base, { recursive: true });
