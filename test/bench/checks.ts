@@ -26,7 +26,7 @@ export interface Check {
   pass: boolean | null;
   note?: string;
   /** Which part of the bench made it (absent in schema 2 files: overlay2). */
-  group?: 'overlay2' | 'containerd' | 'relative';
+  group?: 'overlay2' | 'containerd' | 'relative' | 'load';
 }
 
 export interface Measured {

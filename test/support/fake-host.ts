@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { mapLimit } from '../../collectors/lib/map-limit.js';
 
 export interface FakeHostSpec {
   images: number;
@@ -33,14 +34,7 @@ export interface FakeHost {
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 const hexOf = (label: string, i: number) => sha(`${label}:${i}`);
 export const PROJECTS = 50;
-
-/** Runs `work` on every index, `width` at a time. */
-async function each(n: number, width: number, work: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(width, n) }, async () => {
-    while (next < n) await work(next++);
-  }));
-}
+const indexes = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 /** Bytes of layer i's one file: varied, so that the biggest are not the first listed. */
 const layerBytes = (i: number) => 512 * (1 + ((i * 37) % 29));
@@ -69,7 +63,7 @@ export async function writeFakeHost(root: string, spec: FakeHostSpec): Promise<F
   const diffIds = Array.from({ length: layers }, (_, i) => `sha256:${hexOf('diff', i)}`);
   const chainIds = diffIds.map((d, i) => (i === 0 ? d : `sha256:${sha(`${diffIds[0]} ${d}`)}`));
   const cacheIds = Array.from({ length: layers }, (_, i) => hexOf('cache', i));
-  await each(layers, 32, async (i) => {
+  await mapLimit(indexes(layers), 32, async (i) => {
     const entry = join(img, 'layerdb', 'sha256', chainIds[i]!.slice(7));
     await mkdir(entry, { recursive: true });
     const bytes = layerBytes(i);
@@ -106,7 +100,7 @@ export async function writeFakeHost(root: string, spec: FakeHostSpec): Promise<F
     containerIds.push(hexOf('container', c));
     if (c % 20 === 0) volumes.push(`vol${c}`);
   }
-  await each(spec.containers, 32, async (c) => {
+  await mapLimit(indexes(spec.containers), 32, async (c) => {
     const id = containerIds[c]!;
     const mountId = hexOf('mount', c);
     const volume = c % 20 === 0 ? `vol${c}` : null;
