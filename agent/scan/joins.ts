@@ -2,14 +2,17 @@
 // layer records, images and their layers, are read at different moments while the daemon works:
 // a container created or removed between the two reads has no layer record, an image being
 // unpacked names snapshots not yet made. Its figures would be a silent 0; each is named instead.
-import type { ContainerFact, Problem } from '../../collectors/lib/facts.js';
+import type { ContainerFact, DirFact, Problem } from '../../collectors/lib/facts.js';
 import type { Inventory } from '../../collectors/stores/store.js';
 
-export function unjoined(containers: ContainerFact[], inventory: Pick<Inventory, 'mounts' | 'images' | 'layers'>): Problem[] {
+export function unjoined(containers: ContainerFact[], inventory: Pick<Inventory, 'mounts' | 'images' | 'layers'>, dirs: ReadonlyMap<string, DirFact>): Problem[] {
   const problems: Problem[] = [];
-  const mounted = new Set(inventory.mounts.map((m) => m.containerId));
+  const mountOf = new Map(inventory.mounts.map((m) => [m.containerId, m]));
   for (const c of containers) {
-    if (!mounted.has(c.id)) problems.push({ path: c.id, message: `container ${c.name || c.id} has no layer record (made or removed during the scan?): its writable and init bytes count as 0` });
+    const m = mountOf.get(c.id);
+    if (!m) problems.push({ path: c.id, message: `container ${c.name || c.id} has no layer record (made or removed during the scan?): its writable and init bytes count as 0` });
+    // A writable layer holds at least its own directory: none is a container removed while walked.
+    else if (dirs.get(m.mountId)?.bytes.disk === 0) problems.push({ path: c.id, message: `container ${c.name || c.id}: its writable layer was gone before its walk (removed during the scan?): counts as 0` });
   }
   const layers = new Set(inventory.layers.map((l) => l.chainId));
   for (const img of inventory.images) {

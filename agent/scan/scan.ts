@@ -233,7 +233,7 @@ export async function scan(opts: ScanOptions): Promise<Report> {
     walks, restWalk, filesystemRead, containersRead, volumesRead, recorded, recordsRead, chainsRead,
   ]);
   const containers = [...dockers, ...cri];
-  await collect('layer-metadata', async (p) => p.push(...unjoined(containers, inventory)), undefined);
+  await collect('layer-metadata', async (p) => p.push(...unjoined(containers, inventory, walked.dirs)), undefined);
 
   // Analyse: waste before the API is awaited, so that a slow daemon's answer overlaps it.
   const waste = await workOutWaste(inventory, walked.indexes, opts.wasteMemo?.current, walked.fresh);

@@ -88,6 +88,10 @@ export async function walkDirs(
     const walkProblems: Problem[] = [];
     const walked = await walkTree(d.path, { problems: walkProblems, index: d.index, opaque: d.opaque, ...(d.entries !== undefined ? { entries: d.entries } : {}) });
     if (fromRecords && d.opaque && walked.index) await opaqueFromRecord(d, walked.index, walkProblems);
+    // A directory gone before its walk began (a container or image removed during the scan): its
+    // object is still in the scan's lists, so its 0 is named rather than shown as a size.
+    // (A container's is named with its container: agent/scan/joins.ts.)
+    if (walked.size.entries === 0 && walkProblems.length === 0 && d.role !== 'container-layer' && d.role !== 'container-init') walkProblems.push({ path: d.path, message: `${d.role} directory gone before its walk (removed during the scan?): counts as 0` });
     problems.push(...walkProblems);
     const bytes = { disk: walked.size.disk, apparent: walked.size.apparent };
     out.dirs.set(d.id, fact(d, bytes));

@@ -7,7 +7,7 @@
 // consistent: its total within [min(du) − SLACK, max(du) + SLACK] and the report adding up. No
 // scan may be inconsistent without errors. Found so far: an image read without its layers (fixed:
 // graphdriver/layerdb.ts settleImageLayers) and a container read without its writable layer
-// (KNOWN_TEAR in support/torn-reads.ts: counted apart, fatal with LDU_TORN_STRICT=1).
+// (KNOWN_TEAR in support/torn-reads.ts: the scan names them now, and one unnamed fails the test).
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -20,8 +20,8 @@ import { churn, duRoots, judge, MiB, SLACK, type ChurnStats, type ScanVerdict } 
 const CHURN_SECONDS = Number(process.env.LDU_TORN_SECONDS ?? 35);
 /** At least this many scans must finish on each daemon while the churn runs. */
 const MIN_SCANS = 5;
-/** LDU_TORN_STRICT=1: the known tear (support/torn-reads.ts, KNOWN_TEAR) fails the test too. */
-const STRICT = !!process.env.LDU_TORN_STRICT;
+/** A known tear left unnamed (support/torn-reads.ts, KNOWN_TEAR) fails the test; LDU_TORN_LENIENT=1 counts them apart. */
+const STRICT = !process.env.LDU_TORN_LENIENT;
 /** LDU_TORN_DUMP=<dir>: every inconsistent scan's report is written there (every scan's with LDU_TORN_DUMP_ALL=1). */
 const DUMP = process.env.LDU_TORN_DUMP;
 

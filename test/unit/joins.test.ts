@@ -11,14 +11,17 @@ describe('scan joins: reads made at different moments are named when they disagr
   it('names a container without a layer record and an image whose listed layers are not on disk; says nothing when all agree', () => {
     const mounts = [{ containerId: 'c1', mountId: 'm1', initId: null, parent: null }];
     const layers = [{ chainId: 'k1', diffId: '', parent: null, cacheId: 'd1', size: null }];
-    const problems = unjoined([container('c1', 'web'), container('c2', 'churn-0')], {
-      mounts,
+    const dir = (id: string, disk: number) => [id, { id, role: 'container-layer' as const, path: `/x/${id}`, bytes: { disk, apparent: 0 } }] as const;
+    const walked = new Map([dir('m1', 4096), dir('m3', 0)]);
+    const problems = unjoined([container('c1', 'web'), container('c2', 'churn-0'), container('c3', 'gone-1')], {
+      mounts: [...mounts, { containerId: 'c3', mountId: 'm3', initId: null, parent: null }],
       layers,
       images: [image('i1', 'ok:1', ['k1']), image('i2', 'unpacking:1', ['k1', 'k2', 'k3']), image('i3', 'classic:1')],
-    });
-    assert.deepEqual(problems.map((p) => p.path), ['c2', 'i2']);
+    }, walked);
+    assert.deepEqual(problems.map((p) => p.path), ['c2', 'c3', 'i2']);
     assert.match(problems[0]!.message, /container churn-0 has no layer record/);
-    assert.match(problems[1]!.message, /image unpacking:1 names 2 layer\(s\) not on disk/);
-    assert.deepEqual(unjoined([container('c1', 'web')], { mounts, layers, images: [image('i1', 'ok:1', ['k1'])] }), []);
+    assert.match(problems[1]!.message, /container gone-1: its writable layer was gone before its walk/);
+    assert.match(problems[2]!.message, /image unpacking:1 names 2 layer\(s\) not on disk/);
+    assert.deepEqual(unjoined([container('c1', 'web')], { mounts, layers, images: [image('i1', 'ok:1', ['k1'])] }, walked), []);
   });
 });
