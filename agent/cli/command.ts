@@ -47,7 +47,7 @@ const OPTIONS = {
   'walk.concurrency': {
     type: 'number',
     default: 0,
-    describe: "Finds walking at once; 0 chooses by the docker root's device: flash max(4, 2 x cores), a spinning disk 2, else cores + 1",
+    describe: "Finds walking at once; 0 chooses by the docker root's device: flash or a VM's disk max(4, 2 x cores), a spinning disk 2, else cores + 1",
   },
   'scan.schedule': { type: 'string', default: '*/5 * * * *', describe: 'When the agent scans (cron, 5 or 6 fields); it also scans at start' },
   'web.listen-address': { type: 'string', default: DEFAULT_LISTEN, describe: 'host:port to serve metrics on' },

@@ -160,12 +160,13 @@ describe('host facts: read through HostPaths', () => {
 });
 
 describe('walk concurrency by device', () => {
-  it('flash: max(4, 2 x cores); a spinning disk: 2; virtual and unknown: cores + 1', () => {
+  it('flash and virtual: max(4, 2 x cores); a spinning disk: 2; unknown: cores + 1', () => {
     assert.equal(findsInFlight('nvme', 2), 4);
     assert.equal(findsInFlight('ssd', 8), 16);
     assert.equal(findsInFlight('hdd', 2), 2);
     assert.equal(findsInFlight('hdd', 32), 2);
-    assert.equal(findsInFlight('virtual', 2), 3);
+    assert.equal(findsInFlight('virtual', 2), 4);
+    assert.equal(findsInFlight('virtual', 4), 8);
     assert.equal(findsInFlight('unknown', 4), 5);
     assert.equal(findsInFlight('unknown', 0), 2, 'at least one core');
   });
