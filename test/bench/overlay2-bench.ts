@@ -1,10 +1,12 @@
 // The overlay2 part of the bench, on the fixture of fixture.ts: the report beside du with the
-// daemon down and up, Node's start-up, `docker system df -v`, the agent's scans and /metrics
-// latency, and the RSS growth against the smaller preset.
+// daemon down and up, Node's start-up and the report's fixed cost, the walk on a cold cache against
+// du's, `docker system df -v`, the agent's scans and /metrics latency, and the RSS growth against
+// the smaller preset.
 import { DOCKER_CLI, type Daemon } from '../support/dockerd.js';
 import { CLI } from '../support/oracles.js';
 import { benchAgent } from './agent-bench.js';
 import { checksFor, type Check } from './checks.js';
+import { benchCold, benchStartup, coldChecks } from './cold-bench.js';
 import { startBenchDaemon, stopBenchDaemon } from './daemon.js';
 import type { FixtureInfo } from './fixture.js';
 import { growthFromSmaller } from './growth.js';
@@ -19,6 +21,9 @@ export async function benchOverlay2(files: string, runs: number, root: string, f
   const reportDown = down.report;
   // The fixed cost in every report run: Node loading the CLI and its modules.
   const startup = await series('layerdu --version (start-up)', runs, process.execPath, [CLI, '--version'], { log });
+  // Issue 16: the report's fixed cost (an empty docker root), then du and the report on a cold cache.
+  const fixedCost = await benchStartup(runs);
+  const cold = await benchCold(root, Math.max(3, Math.min(runs, 5)), []);
 
   // 3, 4 and 5: the daemon up on the same root.
   log('starting dockerd on the fixture root');
@@ -40,7 +45,7 @@ export async function benchOverlay2(files: string, runs: number, root: string, f
 
     // The memory growth against the smaller preset's results, when there are some.
     const growth = growthFromSmaller(files, fixture, reportDown, startup);
-    const checks = checksFor({ files, down, up, startup, df, agent, growth });
+    const checks = [...checksFor({ files, down, up, startup, df, agent, growth }), ...coldChecks(cold, fixedCost)];
     const { du, duBytes } = down;
     const results: Overlay2Results = {
       fixture: { ...fixture, root },
@@ -51,6 +56,8 @@ export async function benchOverlay2(files: string, runs: number, root: string, f
       dockerSystemDf: { medianSeconds: df.medianMs / 1000, samplesSeconds: df.runs.map((r) => r.ms / 1000) },
       agent,
       growth,
+      cold,
+      fixedCost,
     };
     return { results, checks };
   } finally {

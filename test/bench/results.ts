@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { REPO_ROOT } from '../support/oracles.js';
 import type { AgentResult } from './agent-bench.js';
 import type { Check } from './checks.js';
+import type { ColdResults, StartupResults } from './cold-bench.js';
 import type { ContainerdMeasured } from './containerd-bench.js';
 import type { ContainerdFixtureInfo } from './fixture-containerd.js';
 import type { FixtureInfo } from './fixture.js';
@@ -51,6 +52,10 @@ export interface Overlay2Results {
   dockerSystemDf: { medianSeconds: number; samplesSeconds: number[] };
   agent: AgentResult;
   growth: Growth | null;
+  /** Issue 16: du and the report on a cold page cache (null: the cache could not be dropped). */
+  cold?: ColdResults | null;
+  /** Issue 16: bare Node, --version and a report of an empty docker root, wall and CPU. */
+  fixedCost?: StartupResults;
 }
 
 /** The containerd-store part, with its own time, host and commit (it may run alone: --store). */
