@@ -23,6 +23,9 @@ const UNIT = `/${DEB_PATHS.unit}`;
 const DEFAULTS = `/${DEB_PATHS.defaults}`;
 /** What `systemctl enable layerdu` makes (WantedBy=multi-user.target). */
 const ENABLED = '/etc/systemd/system/multi-user.target.wants/layerdu.service';
+/** The unit's StateDirectory under DynamicUser: /var/lib/layerdu links to private/layerdu. */
+const STATE = '/var/lib/private/layerdu';
+const STATE_LINK = '/var/lib/layerdu';
 
 function sh(cmd: string, args: string[]): { status: number | null; out: string; stdout: string } {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
@@ -144,8 +147,16 @@ describe('the Debian package: lintian, dpkg -i, the installed layerdu, purge', f
     assert.ok(Number(m[1]) <= 3.0, `exposure ${m[1]}`);
   });
 
-  it('dpkg --purge leaves nothing behind, an edited /etc/default/layerdu and `systemctl enable` included', () => {
+  it('dpkg --purge leaves nothing behind, an edited /etc/default/layerdu, `systemctl enable` and the service\'s layer cache included', () => {
     writeFileSync(DEFAULTS, 'LAYERDU_OPTS="--log.level=debug"\n');
+    // The StateDirectory as systemd lays it out under DynamicUser (a link to private/), with a
+    // cache file; staged only where this machine has none of its own.
+    const staged = !existsSync(STATE_LINK) && !existsSync(STATE);
+    if (staged) {
+      mkdirSync(STATE, { recursive: true });
+      writeFileSync(`${STATE}/layers-0000000000000000.cache`, 'cache');
+      symlinkSync('private/layerdu', STATE_LINK);
+    }
     mkdirSync('/etc/systemd/system/multi-user.target.wants', { recursive: true });
     symlinkSync(UNIT, ENABLED);
     try {
@@ -161,6 +172,7 @@ describe('the Debian package: lintian, dpkg -i, the installed layerdu, purge', f
     assert.deepEqual(left, [], 'every file it installed is gone');
     for (const p of [DEFAULTS, `${DEFAULTS}.dpkg-old`, `/${DEB_PATHS.share}`, '/usr/lib/layerdu', `/${DEB_PATHS.doc}`, UNIT, BIN]) assert.ok(!existsSync(p), `${p} is gone`);
     assert.throws(() => lstatSync(ENABLED), 'the enablement symlink is gone');
+    if (staged) for (const p of [STATE, STATE_LINK]) assert.throws(() => lstatSync(p), `${p} (the layer cache) is gone`);
     assert.deepEqual(sh('sh', ['-c', 'ls /var/lib/dpkg/info/layerdu.* 2>/dev/null']).stdout, '', "dpkg's records are gone");
   });
 });
