@@ -115,9 +115,11 @@ const PROM_PROCESS = /^(# (HELP|TYPE) )?(process_|nodejs_)/;
 export function normaliseProm(stdout: string, x: ExtractedRoot): string {
   const text = replaceAll(replaceAll(stdout, x.root, ROOT_PH), `mountpoint="${x.mountpoint}"`, `mountpoint="${MOUNTPOINT_PH}"`);
   assert.match(text, new RegExp(`^layerdu_host_info\\{.*device_type="unknown",device="${x.loop}"\\} 1$`, 'm'), 'layerdu_host_info names the loop device');
+  // The machine's own facts: the whole block (HELP, TYPE, the sample, the blank line after it) goes.
   const lines = text
+    .replace(/^# HELP layerdu_host_info .*\n# TYPE layerdu_host_info .*\n(layerdu_host_info\{.*\n)*\n?/m, '')
     .split('\n')
-    .filter((l) => !PROM_PROCESS.test(l) && !/^(# (HELP|TYPE) )?layerdu_host_info[ {]/.test(l))
+    .filter((l) => !PROM_PROCESS.test(l))
     .map((l) => {
       const m = PROM_TIMING.exec(l);
       return m ? `${m[0]}${TIME_PH}` : l;
