@@ -30,6 +30,7 @@ const CONTRACT_METRICS = [
   'layerdu_host_bytes',
   'layerdu_naive_virtual_bytes',
   'layerdu_storage_driver_info',
+  'layerdu_host_info',
   'layerdu_dtype_supported',
   'layerdu_vfs_fallback',
   'layerdu_vfs_duplicate_bytes',
