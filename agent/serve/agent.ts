@@ -10,7 +10,7 @@ import { scan, type LayerCache, type ScanOptions } from '../scan/scan.js';
 import { VERSION } from '../cli/version.js';
 import { startServer } from './server.js';
 import { loadXattr } from '../../collectors/walk/tally.js';
-import { prepareWalkers } from '../../collectors/walk/walk-tree.js';
+import { findSlotCount, prepareWalkers } from '../../collectors/walk/walk-tree.js';
 import { configureWalks } from '../../collectors/walk/concurrency.js';
 import type { WebConfig } from './web-config.js';
 
@@ -36,7 +36,12 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   // walks need) holds this thread for a few hundred milliseconds, which a scrape must never wait behind.
   // The host's facts, once (systeminformation spawns lsblk and smartctl: at start, never per
   // scan or scrape), and from them how many finds walk at once; learnt while dockerode loads.
+  const learning = performance.now();
   const hostFacts = configureWalks(opts.host, opts.dockerRoot, { given: opts.walkConcurrency, systeminformation: true });
+  void hostFacts.then((f) => {
+    const took = Math.round(performance.now() - learning);
+    log('info', 'host', { os: f.os, kernel: f.kernel, device: f.device.name ?? '', device_type: f.device.type, finds: findSlotCount(), took_ms: took });
+  });
   await import('dockerode');
   loadXattr();
   prepareWalkers();
