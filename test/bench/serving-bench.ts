@@ -43,6 +43,8 @@ export async function benchServing(opts: { root: string; args?: string[]; scrape
     let done = false;
     const healthLoop = pollHealth(agent.url, t0, 50, () => done, health);
     const firstDone = () => health.some((h) => h.lastScan !== null) || agent.child.exitCode !== null;
+    // The scan starts before the server listens (agent.ts): the scrapers start once it does.
+    while (health.length === 0 && agent.child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
     log(`serving: ${n} scrapers during the first scan of ${opts.root}`);
     const first = await scrapeWhile(`${agent.url}/metrics`, n, t0, () => firstDone(), every);
     if (agent.child.exitCode !== null) throw new Error(`agent exited: ${agent.stderr()}`);
