@@ -4,7 +4,6 @@
 // every identifying label is `_other` (an owner keeps its kind: one `_other` per kind). The sums
 // are kept, so totals over a gauge stay true. Only the exposition is capped: the JSON and text
 // reports list every object.
-import { addBytes, ZERO, type Bytes } from '../../collectors/lib/facts.js';
 import type { ContainerReport, ImageReport, LayerReport, OrphanReport, OwnerReport, Report, SharedUnique, VolumeReport } from '../model/report.js';
 
 /** The label value of the series that holds every folded object of a kind. */
@@ -56,7 +55,7 @@ export function splitTop<T>(items: readonly T[], max: number, bytes: (t: T) => n
 }
 
 const sum = <T>(xs: readonly T[], f: (x: T) => number) => xs.reduce((n, x) => n + f(x), 0);
-const sumBytes = <T>(xs: readonly T[], f: (x: T) => Bytes) => xs.reduce((n, x) => addBytes(n, f(x)), ZERO);
+const sumBytes = <T>(xs: readonly T[], f: (x: T) => ImageReport['content']) => ({ disk: sum(xs, (x) => f(x).disk), apparent: sum(xs, (x) => f(x).apparent) });
 const sumSharedUnique = (xs: readonly SharedUnique[]): SharedUnique => ({ total: sum(xs, (x) => x.total), shared: sum(xs, (x) => x.shared), unique: sum(xs, (x) => x.unique) });
 
 function otherImage(rest: ImageReport[]): ImageReport {

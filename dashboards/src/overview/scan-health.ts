@@ -94,4 +94,14 @@ export function scanHealthRow(b: Board): void {
       targets: [query('A', sel('layerdu_scan_errors'), { legend: '{{collector}} {{instance}}' })],
     }),
   );
+  b.add(
+    timeseriesPanel({
+      title: 'Objects folded into _other',
+      description: 'Objects of each kind beyond --metrics.max-objects (default 500), summed in one series labelled _other in the per-object panels above; the JSON report lists them all. Raise the flag, or 0 for no cap, to see them one by one.',
+      width: 24,
+      height: 5,
+      unit: 'short',
+      targets: [query('A', sel('layerdu_series_capped'), { legend: '{{kind}} {{instance}}' })],
+    }),
+  );
 }
