@@ -26,11 +26,15 @@ import { childPids, takeLock } from './lock.js';
 import { log } from './log.js';
 import { haveGnuTime } from './measure.js';
 import { benchOverlay2 } from './overlay2-bench.js';
+import { runCase } from './writable-2m.js';
 import { benchSea } from './sea-bench.js';
 import { containerdResults, gitInfo, hostInfo, readResults, resultsFile, type Results } from './results.js';
 import { collectorsTable, table } from './table.js';
 
 async function main(): Promise<number> {
+  // `--case NAME`: one case alone, with its own arguments (writable-2m.ts).
+  const single = await runCase(process.argv.slice(2));
+  if (single !== null) return single;
   const args = parseArgs(process.argv.slice(2));
   if (args.part !== 'walk' && args.part !== 'all') return runLoad(args);
   const code = await walkParts(args);
