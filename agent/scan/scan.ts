@@ -233,7 +233,9 @@ export async function scan(opts: ScanOptions): Promise<Report> {
     walks, restWalk, filesystemRead, containersRead, volumesRead, recorded, recordsRead, chainsRead,
   ]);
   const containers = [...dockers, ...cri];
-  await collect('layer-metadata', async (p) => p.push(...unjoined(containers, inventory, walked.dirs)), undefined);
+  // A store whose metadata could not be read is named already, and every join with it fails: say it once.
+  const metadataNamed = runner.errors.some((e) => e.source === 'containerd-metadata' || e.source === 'layer-metadata');
+  if (!metadataNamed) await collect('layer-metadata', async (p) => p.push(...unjoined(containers, inventory, walked.dirs)), undefined);
 
   // Analyse: waste before the API is awaited, so that a slow daemon's answer overlaps it.
   const waste = await workOutWaste(inventory, walked.indexes, opts.wasteMemo?.current, walked.fresh);

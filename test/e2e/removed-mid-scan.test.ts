@@ -53,7 +53,8 @@ describe('a layer and a container removed while the scan walks them', function (
     await d.docker(['run', '--name', 'stays', 'keep:latest', 'sh', '-c', files('/s', 2000)]);
     for (const walker of ['find', 'node'] as const) {
       // Unused images of their own (a layer no other image holds), and stopped containers with big writable layers.
-      const img = await buildClassic(d, `victim-${walker}:latest`, `FROM base:latest\nRUN ${files('/v', FILES)}\n`);
+      // Each its own RUN: the same one twice would come from the build cache, one image with two tags.
+      const img = await buildClassic(d, `victim-${walker}:latest`, `FROM base:latest\nRUN echo ${walker} > /walker && ${files('/v', FILES)}\n`);
       const container = `gone-${walker}`;
       await d.docker(['run', '--name', container, 'keep:latest', 'sh', '-c', files('/g', FILES / 2)]);
       const containerId = (await d.docker(['inspect', '--format', '{{.Id}}', container])).trim();

@@ -198,7 +198,13 @@ async function placeSnapshots(d: CtrClient, snaps: Map<string, Snapshot>): Promi
     const m = dirsOf(await d.ctr(['snapshots', 'view', '--mounts', probe, chain[0]!]));
     placeChain(chain, m.lowers, `view of ${chain[0]}`);
   }
-  if (probes.length > 0) await d.ctr(['snapshots', 'rm', ...probes]);
+  // ctr holds a view only with the lease of its own command: containerd's collection may have
+  // taken one already, which is what removing it was for.
+  for (const probe of probes) {
+    await d.ctr(['snapshots', 'rm', probe]).catch((e: Error) => {
+      if (!/not found/.test(e.message)) throw e;
+    });
+  }
   return idOfKey;
 }
 
