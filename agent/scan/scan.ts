@@ -233,8 +233,9 @@ export async function scan(opts: ScanOptions): Promise<Report> {
     walks, restWalk, filesystemRead, containersRead, volumesRead, recorded, recordsRead, chainsRead,
   ]);
   const containers = [...dockers, ...cri];
-  // A store whose metadata could not be read is named already, and every join with it fails: say it once.
-  const metadataNamed = runner.errors.some((e) => e.source === 'containerd-metadata' || e.source === 'layer-metadata');
+  // A store whose metadata file could not be read (a damaged bbolt file) is named already, and
+  // every join with it fails: say it once. Problems with single records leave the joins on.
+  const metadataNamed = runner.errors.some((e) => e.source === 'containerd-metadata' && /\.db$/.test(e.path ?? ''));
   if (!metadataNamed) await collect('layer-metadata', async (p) => p.push(...unjoined(containers, inventory, walked.dirs)), undefined);
 
   // Analyse: waste before the API is awaited, so that a slow daemon's answer overlaps it.
