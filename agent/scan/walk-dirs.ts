@@ -9,7 +9,8 @@ import { displayPath } from '../../collectors/lib/raw-path.js';
 import type { StoreDir } from '../../collectors/stores/store.js';
 import { readOpaqueDirs } from '../../collectors/walk/opaque-records.js';
 import { measureFile, walkTree } from '../../collectors/walk/walk-tree.js';
-import { readStamp, sameStamp, type LayerStamp } from './layer-cache-file.js';
+import { readStamp } from './layer-cache-file.js';
+import { sameStamp, type LayerStamp } from './layer-cache-format.js';
 
 export interface CachedWalk {
   bytes: Bytes;

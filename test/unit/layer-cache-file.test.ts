@@ -9,9 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Problem } from '../../collectors/lib/facts.js';
 import { entryAt, find, hashPath, indexFromEntries } from '../../collectors/lib/path-index.js';
 import type { StoreDir } from '../../collectors/stores/store.js';
-import {
-  CACHE_FORMAT_VERSION, cacheFileName, cacheSignature, decodeLayerCache, encodeLayerCache, loadLayerCache, readStamp, refuseCacheDir, sameStamp, saveLayerCache, type LayerStamp,
-} from '../../agent/scan/layer-cache-file.js';
+import { cacheFileName, cacheSignature, loadLayerCache, readStamp, refuseCacheDir, saveLayerCache } from '../../agent/scan/layer-cache-file.js';
+import { CACHE_FORMAT_VERSION, decodeLayerCache, encodeLayerCache, sameStamp, type LayerStamp } from '../../agent/scan/layer-cache-format.js';
 import { defaultCacheDir, PersistedLayerCache } from '../../agent/scan/persisted-cache.js';
 import { walkDirs, type CachedWalk, type LayerCache } from '../../agent/scan/walk-dirs.js';
 
