@@ -214,9 +214,10 @@ export function reclaimReports(f: ReclaimFacts): { reclaim: ReclaimReport[]; rmi
     return n;
   };
 
+  // Every plan starts from the host as it is: its bytes are summed once.
+  const before = bytesOf(start());
   const planned = (action: string, command: string, run: (w: World) => number): ReclaimReport => {
     const w = start();
-    const before = bytesOf(w);
     const objects = run(w);
     const after = bytesOf(w);
     return { action, command, disk: before.disk - after.disk, apparent: before.apparent - after.apparent, objects };
@@ -239,13 +240,16 @@ export function reclaimReports(f: ReclaimFacts): { reclaim: ReclaimReport[]; rmi
   ];
 
   const rmi = new Map<string, Bytes>();
+  const used = usedImages(start());
   for (const img of f.images) {
     const w = start();
-    const before = bytesOf(w);
-    if (!usedImages(w).has(img.id) && childrenOf(w, img.id).length === 0) {
-      deleteImage(w, img.id);
-      w.collected = true;
+    // An image a container uses or another is built on is not removed: nothing to sum again.
+    if (used.has(img.id) || childrenOf(w, img.id).length > 0) {
+      rmi.set(img.id, { disk: 0, apparent: 0 });
+      continue;
     }
+    deleteImage(w, img.id);
+    w.collected = true;
     const after = bytesOf(w);
     rmi.set(img.id, { disk: before.disk - after.disk, apparent: before.apparent - after.apparent });
   }
