@@ -47,13 +47,17 @@ export const nodeBoltFileIo: BoltFileIo = {
   pause: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
-/** Before each read after the first; a commit takes milliseconds, a burst of them longer. */
-const RETRY_PAUSES_MS = [10, 50, 200];
+/**
+ * Before each read after the first; a commit takes milliseconds, a burst of them (a build, an
+ * import, pods starting) commits every few milliseconds for seconds: the pauses double, about
+ * 1.3 s in all, so that some read falls between two commits.
+ */
+const RETRY_PAUSES_MS = [10, 20, 40, 80, 160, 320, 640];
 
 const sameStamp = (a: FileStamp, b: FileStamp): boolean =>
   a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.ino === b.ino && a.dev === b.dev;
 
-type Attempt = { db: BoltDb } | { retry: string };
+type Attempt = { db: BoltDb } | { retry: string; unparsed?: FileStamp };
 
 async function attempt(path: string, io: BoltFileIo): Promise<Attempt> {
   const before = await io.stat(path);
@@ -68,17 +72,20 @@ async function attempt(path: string, io: BoltFileIo): Promise<Attempt> {
   const head = db === null ? null : await io.readHead(path, Math.min(buf.length, 2 * db.meta.pageSize));
   const after = await io.stat(path);
   if (!sameStamp(before, after) || BigInt(buf.length) !== after.size) return { retry: 'the file changed while it was read' };
-  if (db === null || head === null) return { retry: parseError };
+  if (db === null || head === null) return { retry: parseError, unparsed: after };
   if (!head.equals(buf.subarray(0, head.length))) return { retry: 'containerd committed while the file was read' };
   return { db };
 }
 
 /**
  * The bbolt file at `path`, parsed from a copy that no commit tore; null, with one problem naming
- * the file and why, when it is unreadable or no read out of four came out whole.
+ * the file and why, when it is unreadable, or damaged (two reads of the file held still, neither
+ * parsed), or no read out of eight came out whole.
  */
 export async function readBoltFile(path: string, problems: Problem[], io: BoltFileIo = nodeBoltFileIo): Promise<BoltDb | null> {
   let reason = '';
+  let unparsed: FileStamp | undefined;
+  let reads = 0;
   for (let i = 0; i <= RETRY_PAUSES_MS.length; i++) {
     if (i > 0) await io.pause(RETRY_PAUSES_MS[i - 1]!);
     let result: Attempt;
@@ -89,9 +96,13 @@ export async function readBoltFile(path: string, problems: Problem[], io: BoltFi
       problems.push({ path, message: describeError(err) });
       return null;
     }
+    reads += 1;
     if ('db' in result) return result.db;
+    // The same bytes twice, held still both times, and no parse: damaged, not torn.
+    if (result.unparsed && unparsed && sameStamp(result.unparsed, unparsed)) break;
+    unparsed = result.unparsed;
     reason = result.retry;
   }
-  problems.push({ path, message: `no whole copy in ${RETRY_PAUSES_MS.length + 1} reads; the last: ${reason}` });
+  problems.push({ path, message: `no whole copy in ${reads} reads; the last: ${reason}` });
   return null;
 }
