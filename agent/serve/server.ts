@@ -6,6 +6,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { BasicAuth, type WebConfig } from './web-config.js';
+import { answering } from '../../collectors/lib/serving-first.js';
 
 export interface ServerLimits {
   /** From a connection's first byte until its request's headers are in: a slowloris is cut here. */
@@ -128,6 +129,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const auth = new BasicAuth(opts.webConfig?.users ?? new Map());
   const paths = new Set([opts.telemetryPath, '/healthz', '/']);
   const handler: http.RequestListener = (req, res) => {
+    // Until it is answered (or its client is gone), the scan's background work takes short slices.
+    res.once('close', answering());
     void (async () => {
       if (!(await discardBody(req, limits.maxBodyBytes))) {
         // Connection: close makes Node drop the socket once this is sent, the rest of the body unread.

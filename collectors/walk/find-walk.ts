@@ -11,12 +11,10 @@ import { basename, resolve } from 'node:path';
 import type { EntryKind } from '../lib/facts.js';
 import { childHashBytes, ROOT_HASH } from '../lib/path-index.js';
 import { joinRaw, type RawPath } from '../lib/raw-path.js';
+import { sliceMs } from '../lib/serving-first.js';
 import { withReachable } from './long-path.js';
 import { FIND_FORMAT, FindRecordParser, parseFindError, recordName, SINGLE_LINK_FORMAT, type FindRecord } from './find-records.js';
 import { AT_ROOT, NOT_ENTERED, TreeTally, type EntryStat, type WalkOutcome } from './tally.js';
-
-/** How long reading records may hold this thread at a time. */
-const SLICE_MS = 5;
 
 function gnuVersion(command: string, project: string): Promise<boolean> {
   return new Promise((done) => {
@@ -53,7 +51,8 @@ function kindOf(type: string, path: RawPath, tally: TreeTally): EntryKind {
 
 // Records are read a few milliseconds at a time, each find's output paused until its records
 // are read, so that a scrape never waits behind the walks: one reading loop for every find, at
-// most SLICE_MS of this thread per turn of the event loop however many walks run, taken in turn.
+// most one slice (lib/serving-first.ts) of this thread per turn of the event loop however many
+// walks run, taken in turn.
 // (libuv hands over up to 32 chunks of output in one go.)
 type Reader = (more: () => boolean) => boolean;
 const readers: Reader[] = [];
@@ -69,7 +68,7 @@ function whenIdle(reader: Reader): void {
 }
 
 function pump(): void {
-  const until = performance.now() + SLICE_MS;
+  const until = performance.now() + sliceMs();
   const more = () => performance.now() < until;
   while (readers.length > 0 && more()) {
     const reader = readers.shift()!;
