@@ -24,10 +24,34 @@ export function wasteJobs(f: Pick<ScanFacts, 'images' | 'layers'> & { indexes: R
   return jobsOf(listedImages(f.images), f.layers, f.indexes);
 }
 
+/** What a container's copy-up depends on: its writable layer's index and its image's, bottom first. */
+export interface CopyUpJob {
+  writable: LayerIndex;
+  imageLayers: LayerIndex[];
+}
+
+/** For every container whose writable layer was indexed, what its copy-up figure depends on. */
+export function copyUpJobs(f: Pick<ScanFacts, 'images' | 'layers' | 'mounts' | 'containers' | 'indexes'>): Map<string, CopyUpJob> {
+  const layerByKey = new Map(f.layers.map((l) => [l.chainId, l]));
+  const imageById = new Map(f.images.map((i) => [i.id, i]));
+  const mountByContainer = new Map(f.mounts.map((m) => [m.containerId, m]));
+  const indexOfDir = (id: string | null | undefined): LayerIndex | undefined => (id ? f.indexes.get(id) : undefined);
+  const jobs = new Map<string, CopyUpJob>();
+  for (const c of f.containers) {
+    const writable = indexOfDir(mountByContainer.get(c.id)?.mountId);
+    if (!writable) continue;
+    const img = imageById.get(c.imageId);
+    const imageLayers = (img ? layerKeysOf(img) : [])
+      .map((k) => indexOfDir(layerByKey.get(k)?.cacheId))
+      .filter((i): i is LayerIndex => i !== undefined);
+    jobs.set(c.id, { writable, imageLayers });
+  }
+  return jobs;
+}
+
 export function buildReport(f: ScanFacts): Report {
   const layerByKey = new Map(f.layers.map((l) => [l.chainId, l]));
   const bytesOfDir = (id: string | null | undefined): Bytes => (id ? f.dirs.get(id)?.bytes : undefined) ?? ZERO;
-  const indexOfDir = (id: string | null | undefined): LayerIndex | undefined => (id ? f.indexes.get(id) : undefined);
 
   const listed = listedImages(f.images).sort(byId);
   const imageById = new Map(f.images.map((i) => [i.id, i]));
@@ -68,13 +92,11 @@ export function buildReport(f: ScanFacts): Report {
     })
     .sort((a, b) => (a.digest < b.digest ? -1 : 1));
 
+  const copyUps = copyUpJobs(f);
   const containers: ContainerReport[] = [...f.containers].sort(byId).map((c) => {
     const mount = mountByContainer.get(c.id);
     const api = f.api?.containers.get(c.id);
-    const imageLayers = keysOfImage(c.imageId)
-      .map((k) => indexOfDir(layerByKey.get(k)?.cacheId))
-      .filter((i): i is LayerIndex => i !== undefined);
-    const writableIndex = indexOfDir(mount?.mountId);
+    const copyUp = copyUps.get(c.id);
     return {
       id: c.id,
       name: api?.name || c.name,
@@ -82,7 +104,7 @@ export function buildReport(f: ScanFacts): Report {
       state: api?.state ?? c.state,
       writable: bytesOfDir(mount?.mountId),
       init: bytesOfDir(mount?.initId),
-      copiedUp: writableIndex ? computeCopiedUp(writableIndex, imageLayers) : { ...ZERO },
+      copiedUp: copyUp ? (f.copiedUp?.get(c.id) ?? computeCopiedUp(copyUp.writable, copyUp.imageLayers)) : { ...ZERO },
       logs: c.logs.disk,
       logsApparent: c.logs.apparent,
       ...(c.namespace ? { namespace: c.namespace } : {}),

@@ -134,7 +134,7 @@ function lowerBound(a: Int32Array, x: number): number {
  * layers hide. A file overwritten twice is wasted twice, in the two layers that hold the hidden
  * copies; each copy is counted once however many layers above hide it. Memory is the masks of
  * the layers above the one being read, never a copy of a layer. A generator that pauses every
- * STEP entries, so the agent can run it without holding its event loop (computeWasteYielding).
+ * STEP entries, so the agent can run it without holding its event loop (runInSlices).
  */
 export function* wasteSteps(layers: LayerIndex[]): Generator<void, Bytes> {
   const masks = new Masks();
@@ -162,21 +162,16 @@ export function* wasteSteps(layers: LayerIndex[]): Generator<void, Bytes> {
   return total;
 }
 
-export function computeWaste(layers: LayerIndex[]): Bytes {
-  const steps = wasteSteps(layers);
+/** A stepped analysis run straight through. */
+function runToEnd<T>(steps: Generator<void, T>): T {
   for (;;) {
     const r = steps.next();
     if (r.done) return r.value;
   }
 }
 
-export async function computeWasteYielding(layers: LayerIndex[]): Promise<Bytes> {
-  const steps = wasteSteps(layers);
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
+export function computeWaste(layers: LayerIndex[]): Bytes {
+  return runToEnd(wasteSteps(layers));
 }
 
 /**
@@ -187,6 +182,11 @@ export async function computeWasteYielding(layers: LayerIndex[]): Promise<Bytes>
  * entry up among the writable layer's paths, which are usually few.
  */
 export function computeCopiedUp(writable: LayerIndex, imageLayers: LayerIndex[]): Bytes {
+  return runToEnd(copiedUpSteps(writable, imageLayers));
+}
+
+/** computeCopiedUp, pausing every STEP entries (runInSlices in the agent). */
+export function* copiedUpSteps(writable: LayerIndex, imageLayers: LayerIndex[]): Generator<void, Bytes> {
   const out = { disk: 0, apparent: 0 };
   if (imageLayers.length === 0) return out;
   const n = writable.count;
@@ -197,6 +197,7 @@ export function computeCopiedUp(writable: LayerIndex, imageLayers: LayerIndex[])
   for (let l = 0; l < imageLayers.length; l++) {
     const layer = imageLayers[l]!;
     for (let e = 0; e < layer.count; e++) {
+      if (e % STEP === STEP - 1) yield;
       const k = find(writable, layer.hashes[e]!);
       if (k < 0) continue;
       const kind = layer.kinds[e]!;
@@ -208,6 +209,7 @@ export function computeCopiedUp(writable: LayerIndex, imageLayers: LayerIndex[])
   // The highest layer hiding what is under an ancestor; parents come before their children.
   const ancestorsHidden = new Int32Array(n);
   for (let i = 0; i < n; i++) {
+    if (i % STEP === STEP - 1) yield;
     const p = writable.parents[i]!;
     if (p >= 0) ancestorsHidden[i] = Math.max(hidesBelow[p]!, ancestorsHidden[p]!);
     if (writable.kinds[i] === KIND.whiteout) continue;

@@ -54,4 +54,6 @@ export interface ScanFacts {
   holds?: HoldFact[];
   /** Waste figures already worked out, by waste job key (see wasteJobs); the rest is computed. */
   waste?: ReadonlyMap<string, Bytes>;
+  /** Copy-up figures already worked out, by container id (see copyUpJobs); the rest is computed. */
+  copiedUp?: ReadonlyMap<string, Bytes>;
 }

@@ -41,7 +41,7 @@ export function sameStamp(a: LayerStamp | undefined, b: LayerStamp | null): bool
   return !!a && !!b && a.ino === b.ino && a.dev === b.dev && a.ctimeNs === b.ctimeNs && a.record === b.record;
 }
 
-/** Images' waste figures by job key (agent/scan/waste-steps.ts): they follow from the layers' indexes. */
+/** Images' waste figures by job key (agent/scan/stepped-analyses.ts): they follow from the layers' indexes. */
 export type WasteFigures = Map<string, Bytes>;
 
 export type DecodeResult = { ok: true; entries: LayerCache; waste: WasteFigures; layerduVersion: string } | { ok: false; reason: string };

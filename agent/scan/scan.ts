@@ -24,7 +24,7 @@ import type { ScanFacts } from '../model/scan-facts.js';
 import { unjoined } from './joins.js';
 import { CollectorRunner } from './runner.js';
 import { walkRestOfRoots, type RestOfRoots } from './rest-of-root.js';
-import { workOutWaste } from './waste-steps.js';
+import { workOutCopiedUp, workOutWaste } from './stepped-analyses.js';
 import { walkDirs, type LayerCache } from './walk-dirs.js';
 
 export type { CachedWalk, LayerCache } from './walk-dirs.js';
@@ -238,8 +238,9 @@ export async function scan(opts: ScanOptions): Promise<Report> {
   const metadataNamed = runner.errors.some((e) => e.source === 'containerd-metadata' && /\.db$/.test(e.path ?? ''));
   if (!metadataNamed) await collect('layer-metadata', async (p) => p.push(...unjoined(containers, inventory, walked.dirs)), undefined);
 
-  // Analyse: waste before the API is awaited, so that a slow daemon's answer overlaps it.
+  // Analyse: waste and copy-up before the API is awaited, so that a slow daemon's answer overlaps them.
   const waste = await workOutWaste(inventory, walked.indexes, opts.wasteMemo?.current, walked.fresh);
+  const copiedUp = await workOutCopiedUp({ images: inventory.images, layers: inventory.layers, mounts: inventory.mounts, containers, indexes: walked.indexes });
   const apiFacts = await api();
   // The driver block is the store Docker uses now (any store found, when none says so).
   const active = settleActive(stores, apiFacts);
@@ -274,6 +275,7 @@ export async function scan(opts: ScanOptions): Promise<Report> {
       layersReused: walked.layersReused,
     },
     waste,
+    copiedUp,
     records,
     buildCacheChains,
     holds: inventory.holds,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ApiFacts, Bytes, DriverDirRole, IndexEntry, LayerIndex } from '../../collectors/lib/facts.js';
-import { workOutWaste } from '../../agent/scan/waste-steps.js';
+import { workOutCopiedUp, workOutWaste } from '../../agent/scan/stepped-analyses.js';
 import { indexFromEntries } from '../../collectors/lib/path-index.js';
 import { buildReport } from '../../agent/model/build-report.js';
 import { chainIds } from '../../agent/model/graph.js';
@@ -257,7 +257,7 @@ describe('buildReport', () => {
   });
 });
 
-describe('waste figures worked out ahead (agent/scan/waste-steps.ts)', () => {
+describe('waste and copy-up figures worked out ahead (agent/scan/stepped-analyses.ts)', () => {
   it('buildReport takes given figures, computes the rest, and writes nothing into its input', () => {
     const computed = buildReport(facts());
     // Only images whose every layer was indexed have a waste figure (image A in this fixture).
@@ -287,5 +287,14 @@ describe('waste figures worked out ahead (agent/scan/waste-steps.ts)', () => {
     assert.deepEqual([...again], [...first.keys()].map((k) => [k, sentinel]));
     const r = buildReport({ ...facts(), waste: again });
     assert.equal(r.images.filter((i) => i.wasted.disk === sentinel.disk && i.wasted.apparent === sentinel.apparent).length, 1);
+  });
+
+  it("works out every indexed container's copy-up as buildReport would, and buildReport takes it", async () => {
+    const f = facts();
+    const ahead = await workOutCopiedUp(f);
+    assert.deepEqual([...ahead], [[CONTAINER, { disk: 3 * B, apparent: 2100 }]]);
+    const sentinel = { disk: 4242, apparent: 4141 };
+    const r = buildReport({ ...facts(), copiedUp: new Map([[CONTAINER, sentinel]]) });
+    assert.deepEqual(r.containers.find((c) => c.id === CONTAINER)!.copiedUp, sentinel);
   });
 });
