@@ -1,6 +1,9 @@
 // Agent mode: the first scan (every layer walked) against the next scan of the unchanged host
-// (committed layers reused), and how /metrics answers while the first scan runs.
-import { readFileSync } from 'node:fs';
+// (committed layers reused), and how /metrics answers while the first scan runs; then the
+// agent started again on the layer cache the first one kept, and its first scan.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { get, parseExposition, startAgent, value, type AgentProcess } from '../support/agent-process.js';
 import { quantile } from './measure.js';
@@ -27,6 +30,8 @@ export interface AgentResult {
   /** Agent's peak RSS over both scans (VmHWM), bytes; and its RSS after them. */
   peakRss: number | null;
   rssAfter: number | null;
+  /** The agent started again on the layer cache its first run kept (`--cache.dir`): its first scan. */
+  restart: { firstScanSeconds: number; layersWalked: number; layersReused: number };
 }
 
 function procStatus(pid: number, field: string): number | null {
@@ -40,22 +45,52 @@ function procStatus(pid: number, field: string): number | null {
 
 const LAST_SCAN = /^layerdu_last_scan_timestamp_seconds (\S+)$/m;
 
-export async function benchAgent(opts: {
+export interface AgentBenchOptions {
   dockerRoot: string;
   dockerHost: string;
   log: (m: string) => void;
   /** Give up on a scan after this long. */
   timeoutMs: number;
   intervalMs?: number;
-}): Promise<AgentResult> {
+}
+
+export async function benchAgent(opts: AgentBenchOptions): Promise<AgentResult> {
+  const cacheDir = mkdtempSync(join(tmpdir(), 'layerdu-bench-agent-cache-'));
+  try {
+    const result = await firstRun(opts, cacheDir);
+    opts.log('agent: started again on its layer cache');
+    return { ...result, restart: await restartedScan(opts, cacheDir) };
+  } finally {
+    rmSync(cacheDir, { recursive: true, force: true });
+  }
+}
+
+function agentArgs(opts: AgentBenchOptions, cacheDir: string): string[] {
+  return ['--docker-root', opts.dockerRoot, '--docker-host', opts.dockerHost, '--scan.schedule', '*/5 * * * * *', '--cache.dir', cacheDir];
+}
+
+/** The first scan of an agent started again on the cache `cacheDir` holds (target 3 of issue 16). */
+async function restartedScan(opts: AgentBenchOptions, cacheDir: string): Promise<AgentResult['restart']> {
+  const agent = await startAgent(agentArgs(opts, cacheDir));
+  try {
+    const first = parseExposition(await agent.scrapeAfter(0, opts.timeoutMs));
+    const r = {
+      firstScanSeconds: value(first, 'layerdu_scan_duration_seconds'),
+      layersWalked: value(first, 'layerdu_scan_layers_walked'),
+      layersReused: value(first, 'layerdu_scan_layers_reused'),
+    };
+    opts.log(`agent: first scan after the restart ${r.firstScanSeconds.toFixed(3)} s (${r.layersReused} layers from the cache, ${r.layersWalked} walked)`);
+    return r;
+  } finally {
+    await agent.stop();
+  }
+}
+
+async function firstRun(opts: AgentBenchOptions, cacheDir: string): Promise<Omit<AgentResult, 'restart'>> {
   const interval = opts.intervalMs ?? 20;
   const t0 = performance.now();
   const since = () => performance.now() - t0;
-  const agent: AgentProcess = await startAgent([
-    '--docker-root', opts.dockerRoot,
-    '--docker-host', opts.dockerHost,
-    '--scan.schedule', '*/5 * * * * *',
-  ]);
+  const agent: AgentProcess = await startAgent(agentArgs(opts, cacheDir));
   try {
     const samples: LatencySample[] = [];
     const health: { start: number; end: number; scanning: boolean }[] = [];

@@ -1,4 +1,6 @@
 // layerdu --report timed beside du: the runs, what their JSON says, and their ratio to du.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CLI } from '../support/oracles.js';
 import { log } from './log.js';
@@ -72,6 +74,8 @@ export interface AgainstDu {
   ratio: number;
   /** report/du of each round. */
   ratios: number[];
+  /** With `cached`: the report with a persisted layer cache its warm-up run filled, in the same rounds. */
+  cached?: { report: ReportSeries; ratio: number; ratios: number[] };
 }
 
 export interface DuTarget {
@@ -87,22 +91,41 @@ export function overlay2Target(root: string, host: string): DuTarget {
   return { duLabel: 'du -sB1 overlay2', duPath: path.join(root, 'overlay2'), reportArgs: ['--docker-root', root, '--docker-host', host] };
 }
 
-/** du and a report run in turn (measure.ts, interleaved): their ratio round by round. */
-export async function againstDu(label: string, runs: number, target: DuTarget): Promise<AgainstDu> {
+/**
+ * du and a report run in turn (measure.ts, interleaved): their ratio round by round. The report
+ * runs with `--no-cache`; with `cached`, a third run in each round reads the persisted layer
+ * cache (`--cache.dir`, a fresh directory that the warm-up round fills).
+ */
+export async function againstDu(label: string, runs: number, target: DuTarget, opts: { cached?: boolean } = {}): Promise<AgainstDu> {
   const parsed: ReportJson[] = [];
+  const parsedCached: ReportJson[] = [];
   let duBytes = 0;
-  const [du, report] = await interleaved(
-    [
-      { label: target.duLabel, cmd: 'du', args: ['-sB1', target.duPath], check: (t) => void (duBytes = Number(t.stdout.split(/\s/)[0])) },
-      {
-        label,
-        cmd: process.execPath,
-        args: [CLI, '--report', '--format', 'json', ...target.reportArgs],
-        check: (t) => void parsed.push(parseReport(t)),
-      },
-    ],
-    runs,
-    log,
-  );
-  return { du: du!, duBytes, report: summarize(report!, parsed.slice(1)), ratio: pairedRatio(report!, du!), ratios: roundRatios(report!, du!) };
+  const cacheDir = opts.cached ? mkdtempSync(path.join(tmpdir(), 'layerdu-bench-cache-')) : null;
+  try {
+    const report = (extra: string[], into: ReportJson[], l: string) => ({
+      label: l,
+      cmd: process.execPath,
+      args: [CLI, '--report', '--format', 'json', ...target.reportArgs, ...extra],
+      check: (t: Timed) => void into.push(parseReport(t)),
+    });
+    const [du, uncached, cached] = await interleaved(
+      [
+        { label: target.duLabel, cmd: 'du', args: ['-sB1', target.duPath], check: (t) => void (duBytes = Number(t.stdout.split(/\s/)[0])) },
+        report(['--no-cache'], parsed, label),
+        ...(cacheDir ? [report(['--cache.dir', cacheDir], parsedCached, `${label}, layer cache`)] : []),
+      ],
+      runs,
+      log,
+    );
+    return {
+      du: du!,
+      duBytes,
+      report: summarize(uncached!, parsed.slice(1)),
+      ratio: pairedRatio(uncached!, du!),
+      ratios: roundRatios(uncached!, du!),
+      ...(cached ? { cached: { report: summarize(cached, parsedCached.slice(1)), ratio: pairedRatio(cached, du!), ratios: roundRatios(cached, du!) } } : {}),
+    };
+  } finally {
+    if (cacheDir) rmSync(cacheDir, { recursive: true, force: true });
+  }
 }

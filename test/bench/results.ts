@@ -47,6 +47,8 @@ export interface Overlay2Results {
   du: { medianSeconds: number; samplesSeconds: number[]; bytes: number; peakRssMiB: number | null };
   /** ratioToDu: the median of report/du, run by run (du ran beside each report run): roundRatios. */
   reportApiDown: ReportSeries & { ratioToDu: number; roundRatios?: number[] };
+  /** Issue 16: the same report reading the persisted layer cache, in the same rounds as reportApiDown. */
+  reportCached?: ReportSeries & { ratioToDu: number; roundRatios: number[] };
   startup: { medianSeconds: number; samplesSeconds: number[]; peakRssMiB: number | null };
   reportApiUp: ReportSeries & { ratioToDu: number; duBesideMedianSeconds: number };
   dockerSystemDf: { medianSeconds: number; samplesSeconds: number[] };
