@@ -5,6 +5,7 @@
 // gives it.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { findExecutable, makeBaseImage, startDaemon, type Daemon } from '../support/dockerd.js';
 import { buildClassic } from '../support/fixture-builders.js';
 import { runReport, CLI, REPO_ROOT } from '../support/oracles.js';
@@ -25,19 +26,70 @@ function figuresOf(r: Report, keep: { images: string[]; containers: string[] }):
   };
 }
 
+/** The processes below `pid` (find under stdbuf, the Node walker's processes). */
+function descendants(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      // The command may hold spaces and parentheses: the fields after its closing one.
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      parentOf.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone
+    }
+  }
+  const out: number[] = [];
+  const below = (p: number) => {
+    for (const [child, parent] of parentOf) if (parent === p) (out.push(child), below(child));
+  };
+  below(pid);
+  return out;
+}
+
+/** Whether `pid` works inside `dir`: its working directory (the Node walker enters each directory) or an open one (find's fts). */
+function inside(pid: number, dir: string): boolean {
+  try {
+    const links = [`/proc/${pid}/cwd`, ...readdirSync(`/proc/${pid}/fd`).map((fd) => `/proc/${pid}/fd/${fd}`)];
+    return links.some((l) => {
+      try {
+        return readlinkSync(l).startsWith(`${dir}/`);
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false; // gone
+  }
+}
+
+/** The walker process of `pid`'s scan that is inside `dir`, once one is; null when the scan ends first. */
+async function walkerInside(pid: number, dir: string, running: () => boolean): Promise<number | null> {
+  while (running()) {
+    const walker = descendants(pid).find((child) => inside(child, dir));
+    if (walker !== undefined) return walker;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return null;
+}
+
 /** `layerdu --report --format json`, started now; resolves with its run and when it started and ended. */
-function startReport(args: string[], env: NodeJS.ProcessEnv): { done: Promise<{ code: number | null; json: Report; stderr: string; ms: number }>; started: number } {
+function startReport(args: string[], env: NodeJS.ProcessEnv): { done: Promise<{ code: number | null; json: Report; stderr: string; ms: number }>; started: number; pid: number; running: () => boolean } {
   const started = performance.now();
   const child = spawn(process.execPath, [CLI, '--report', '--format', 'json', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const out: Buffer[] = [];
   let err = '';
   child.stdout.on('data', (b: Buffer) => out.push(b));
   child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  let running = true;
   const done = new Promise<{ code: number | null; json: Report; stderr: string; ms: number }>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, json: JSON.parse(Buffer.concat(out).toString('utf8')) as Report, stderr: err, ms: performance.now() - started }));
+    child.on('close', (code) => {
+      running = false;
+      resolve({ code, json: JSON.parse(Buffer.concat(out).toString('utf8')) as Report, stderr: err, ms: performance.now() - started });
+    });
   });
-  return { done, started };
+  return { done, started, pid: child.pid!, running: () => running };
 }
 
 describe('a layer and a container removed while the scan walks them', function () {
@@ -77,15 +129,17 @@ describe('a layer and a container removed while the scan walks them', function (
       const victimLayer = before.json!.layers.find((l) => l.chainId === victimImage.layers.at(-1))!;
       const victimContainer = before.json!.containers.find((c) => c.name === v.container)!;
       assert.ok(victimLayer && victimContainer);
-      // How long a scan takes: the removal lands half-way through the next.
-      const t0 = performance.now();
-      await runReport<Report>(['--format', 'json', ...args], { env });
-      const scanMs = performance.now() - t0;
-
+      // The removal starts once a walker is inside the layers, and that walker is held (SIGSTOP)
+      // while it begins: on a busy machine a scan's length varies too much to aim at its middle.
       const run = startReport(args, env);
-      await new Promise((r) => setTimeout(r, scanMs / 2));
+      const walking = await walkerInside(run.pid, `${d!.root}/overlay2`, run.running);
+      assert.ok(walking !== null, 'a walker entered the layers');
+      process.kill(walking, 'SIGSTOP');
       const removing = performance.now();
-      await Promise.all([d!.docker(['rmi', v.image]), d!.docker(['rm', v.container])]);
+      const removal = Promise.all([d!.docker(['rmi', v.image]), d!.docker(['rm', v.container])]);
+      await new Promise((r) => setTimeout(r, 300));
+      process.kill(walking, 'SIGCONT');
+      await removal;
       const removed = performance.now();
       const r = await run.done;
       // docker rmi and rm delete file by file (seconds on a slow disk): the scan meets them at work.
