@@ -24,7 +24,7 @@ import type { ScanFacts } from '../model/scan-facts.js';
 import { unjoined } from './joins.js';
 import { CollectorRunner } from './runner.js';
 import { walkRestOfRoots, type RestOfRoots } from './rest-of-root.js';
-import { workOutCopiedUp, workOutWaste } from './stepped-analyses.js';
+import { workOutCopiedUp, workOutWaste, type CopyUpMemo } from './stepped-analyses.js';
 import { walkDirs, type LayerCache } from './walk-dirs.js';
 
 export type { CachedWalk, LayerCache } from './walk-dirs.js';
@@ -46,6 +46,8 @@ export interface ScanOptions {
   layerCache?: LayerCache;
   /** The memo of image waste (the agent's, or the persisted cache's); replaced with this scan's figures after each scan. */
   wasteMemo?: { current: Map<string, Bytes> };
+  /** The agent's memo of copy-up figures, replaced after each scan (stepped-analyses.ts). */
+  copyUpMemo?: CopyUpMemo;
   /** The agent's previous scan's log bytes of each container: the log audit's growth (absent: none). */
   previousLogs?: PreviousLogs;
   /** Called as layer directories are done, for a progress line on a terminal. */
@@ -240,7 +242,7 @@ export async function scan(opts: ScanOptions): Promise<Report> {
 
   // Analyse: waste and copy-up before the API is awaited, so that a slow daemon's answer overlaps them.
   const waste = await workOutWaste(inventory, walked.indexes, opts.wasteMemo?.current, walked.fresh);
-  const copiedUp = await workOutCopiedUp({ images: inventory.images, layers: inventory.layers, mounts: inventory.mounts, containers, indexes: walked.indexes });
+  const copiedUp = await workOutCopiedUp({ images: inventory.images, layers: inventory.layers, mounts: inventory.mounts, containers, indexes: walked.indexes }, opts.copyUpMemo);
   const apiFacts = await api();
   // The driver block is the store Docker uses now (any store found, when none says so).
   const active = settleActive(stores, apiFacts);

@@ -7,6 +7,7 @@ import type { Report } from '../model/report.js';
 import { ScanLoop } from './scheduler.js';
 import { PersistedLayerCache, type CacheSetup } from '../scan/persisted-cache.js';
 import { scan, type LayerCache, type ScanOptions } from '../scan/scan.js';
+import type { CopyUpMemo } from '../scan/stepped-analyses.js';
 import { VERSION } from '../cli/version.js';
 import { startServer } from './server.js';
 import { loadXattr } from '../../collectors/walk/tally.js';
@@ -63,6 +64,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   if (persisted) log('info', 'layer cache', { file: persisted.file, layers: persisted.size });
   const layerCache: LayerCache = persisted?.cache ?? new Map();
   const wasteMemo = persisted?.wasteMemo ?? { current: new Map() };
+  const copyUpMemo: CopyUpMemo = { current: new Map() };
   let last: Report | null = null;
   let slowLogged = false;
 
@@ -70,7 +72,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     const { dockerRoot, dockerHost, host, containerd, apiTimeoutMs, ownerLabels, podLogs } = opts;
     // The previous scan's log bytes, for the log audit's growth since then.
     const previousLogs = last ? previousLogsOf(last) : undefined;
-    const report = await scan({ dockerRoot, dockerHost, host, containerd, apiTimeoutMs, ownerLabels, podLogs, layerCache, wasteMemo, previousLogs, hostFacts: await hostFacts });
+    const report = await scan({ dockerRoot, dockerHost, host, containerd, apiTimeoutMs, ownerLabels, podLogs, layerCache, wasteMemo, copyUpMemo, previousLogs, hostFacts: await hostFacts });
     metrics.update(report);
     reportText = await reportRegistry.metrics();
     // Written only when this scan changed it (a layer walked or gone): the check is cheap.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ApiFacts, Bytes, DriverDirRole, IndexEntry, LayerIndex } from '../../collectors/lib/facts.js';
-import { workOutCopiedUp, workOutWaste } from '../../agent/scan/stepped-analyses.js';
+import { workOutCopiedUp, workOutWaste, type CopyUpMemo } from '../../agent/scan/stepped-analyses.js';
 import { indexFromEntries } from '../../collectors/lib/path-index.js';
 import { buildReport } from '../../agent/model/build-report.js';
 import { chainIds } from '../../agent/model/graph.js';
@@ -296,5 +296,26 @@ describe('waste and copy-up figures worked out ahead (agent/scan/stepped-analyse
     const sentinel = { disk: 4242, apparent: 4141 };
     const r = buildReport({ ...facts(), copiedUp: new Map([[CONTAINER, sentinel]]) });
     assert.deepEqual(r.containers.find((c) => c.id === CONTAINER)!.copiedUp, sentinel);
+  });
+
+  it('keeps a container\'s figure while its writable layer walks to the same index on the same image layers', async () => {
+    const f = facts();
+    const memo: CopyUpMemo = { current: new Map() };
+    const first = await workOutCopiedUp(f, memo);
+    const sentinel = { disk: 4242, apparent: 4141 };
+    memo.current.get(CONTAINER)!.bytes = sentinel;
+    // The writable layer walked again: another index object, the same paths and bytes.
+    const again = facts();
+    again.indexes = new Map([...f.indexes].map(([k, v]) => [k, k === MOUNT ? idx({ bin: dir(), 'bin/sh': file(2100), etc: dir(), 'etc/passwd': file(50), new: file(10) }) : v]));
+    assert.deepEqual((await workOutCopiedUp(again, memo)).get(CONTAINER), sentinel);
+    // A file written since: worked out again.
+    const changed = facts();
+    changed.indexes = new Map([...f.indexes].map(([k, v]) => [k, k === MOUNT ? idx({ bin: dir(), 'bin/sh': file(2100), etc: dir(), 'etc/passwd': file(60), new: file(10) }) : v]));
+    assert.notDeepEqual((await workOutCopiedUp(changed, memo)).get(CONTAINER), sentinel);
+    // The image layers walked anew (other index objects, the same content): worked out again too.
+    memo.current.get(CONTAINER)!.bytes = sentinel;
+    const fresh = { ...changed, indexes: new Map([...changed.indexes].map(([k, v]) => [k, k === MOUNT ? v : { ...v }])) };
+    assert.notDeepEqual((await workOutCopiedUp(fresh, memo)).get(CONTAINER), sentinel);
+    assert.deepEqual(first.get(CONTAINER), { disk: 3 * B, apparent: 2100 });
   });
 });
