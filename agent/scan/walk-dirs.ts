@@ -87,7 +87,7 @@ export async function walkDirs(
       return;
     }
     const walkProblems: Problem[] = [];
-    const walked = await walkTree(d.path, { problems: walkProblems, index: d.index, opaque: d.opaque, ...(d.entries !== undefined ? { entries: d.entries } : {}) });
+    const walked = await walkTree(d.path, { problems: walkProblems, index: d.index, opaque: d.opaque, ...(d.entries !== undefined ? { entries: d.entries } : { smallFirst: true }) });
     if (fromRecords && d.opaque && walked.index) await opaqueFromRecord(d, walked.index, walkProblems);
     // A directory gone before its walk began (a container or image removed during the scan): its
     // object is still in the scan's lists, so its 0 is named rather than shown as a size.

@@ -44,3 +44,35 @@ export async function runInSlices<T>(steps: Generator<void, T>): Promise<T> {
     await nextTurn();
   }
 }
+
+const queued: Array<() => void> = [];
+let draining = false;
+
+/**
+ * Runs `work` (short and synchronous: a small tree's walk) on this thread in turn with the other
+ * work given here, as many as fit in a slice a turn: thousands given at once do not hold the thread.
+ */
+export function inSlice<T>(work: () => T): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    queued.push(() => {
+      try {
+        resolve(work());
+      } catch (e) {
+        reject(e);
+      }
+    });
+    if (!draining) {
+      draining = true;
+      setImmediate(drain);
+    }
+  });
+}
+
+function drain(): void {
+  const until = performance.now() + sliceMs();
+  let done = 0;
+  while (done < queued.length && performance.now() < until) queued[done++]!();
+  queued.splice(0, done);
+  if (queued.length > 0) setImmediate(drain);
+  else draining = false;
+}

@@ -59,7 +59,8 @@ export async function readVolumes(volumesDir: string, problems: Problem[]): Prom
     const data = join(volumesDir, e.name, '_data');
     // Volumes of other drivers keep no `_data` here: their bytes live elsewhere.
     if (!(await fsp.lstat(data).then(() => true, () => false))) continue;
-    const { size } = await walkTree(data, { problems });
+    // Most volumes hold a few files: tried on this thread before a walker starts for one.
+    const { size } = await walkTree(data, { problems, smallFirst: true });
     volumes.push({ name: e.name, bytes: { disk: size.disk, apparent: size.apparent }, anonymous: labels.get(e.name)?.[ANONYMOUS] !== undefined });
   }
   return volumes;

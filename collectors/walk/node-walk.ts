@@ -5,7 +5,7 @@
 //
 // Names are read as bytes (a name need not be UTF-8, collectors/lib/raw-path.ts) and hashed as
 // bytes, as find's records are; paths longer than PATH_MAX are reached piece by piece (long-path.ts).
-import { constants, lstatSync, readdirSync, type Stats } from 'node:fs';
+import { constants, lstatSync, opendirSync, readdirSync, type OpenDirOptions, type Stats } from 'node:fs';
 import type { EntryKind } from '../lib/facts.js';
 import { childHash, ROOT_HASH } from '../lib/path-index.js';
 import { joinRaw, rawName, type RawPath } from '../lib/raw-path.js';
@@ -46,6 +46,12 @@ export interface WalkOptions {
   skip?: string[];
   /** How many entries the tree has, when its store recorded it: small trees skip the walker process. */
   entries?: number;
+  /**
+   * The tree's size is unknown but it is likely small (a writable layer): it is walked on this
+   * thread first, and handed to a walker only when it turns out to hold more than a few hundred
+   * entries.
+   */
+  smallFirst?: boolean;
 }
 
 /**
@@ -86,10 +92,50 @@ export function walkTreeSync(root: RawPath, opts: WalkOptions): WalkOutcome {
 const STEP = 2000;
 
 /**
- * The walk, pausing every STEP entries so that the agent's own thread can run it between other
- * work (walkYieldingInto); a walker process runs it straight through (walkTreeSync).
+ * The paths to skip as a set, made once for each list: the rest of the root is walked as many
+ * small trees that share one list of thousands of paths (every layer's `diff/`, every log).
  */
-export function* walkSteps(root: RawPath, opts: WalkOptions, tally = new TreeTally(opts.index === true, opts.opaque)): Generator<void, WalkOutcome> {
+const skipSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+export function skipSet(skip: readonly string[] | undefined): ReadonlySet<string> {
+  if (!skip || skip.length === 0) return EMPTY_SKIP;
+  let set = skipSets.get(skip);
+  if (!set) skipSets.set(skip, (set = new Set(skip)));
+  return set;
+}
+const EMPTY_SKIP: ReadonlySet<string> = new Set();
+
+/** Thrown inside a walk that was to stop once it met more entries than it was given. */
+const TOO_BIG = Symbol('more entries than asked for');
+
+/**
+ * A directory's names, or null when it holds more than `most`: read a few dozen at a time, so
+ * that a directory of a million names costs no more than `most` of them to find that out. In
+ * readdirSync's order (libuv sorts by strcmp), so that a walk meets entries as the full one does.
+ */
+function readdirAtMost(path: RawPath, most: number): Buffer[] | null {
+  return withReachable(path, (q) => {
+    // Names as bytes, as readdirSync gives them (`encoding: 'buffer'`, which the types leave out).
+    const dir = opendirSync(q, { encoding: 'buffer' } as unknown as OpenDirOptions);
+    try {
+      const names: Buffer[] = [];
+      for (let e = dir.readSync(); e !== null; e = dir.readSync()) {
+        if (names.length === most) return null;
+        names.push(e.name as unknown as Buffer);
+      }
+      return names.sort(Buffer.compare);
+    } finally {
+      dir.closeSync();
+    }
+  });
+}
+
+/**
+ * The walk, pausing every STEP entries so that the agent's own thread can run it between other
+ * work (walkYieldingInto); a walker process runs it straight through (walkTreeSync). With `most`
+ * (walkIfSmall: neither `fs` nor `relative`), it gives up (TOO_BIG) at the first directory that
+ * would take it past that many entries.
+ */
+export function* walkSteps(root: RawPath, opts: WalkOptions, tally = new TreeTally(opts.index === true, opts.opaque), most = Infinity): Generator<void, WalkOutcome> {
   const fs = opts.fs ?? nodeWalkFs;
   let rootStat: Stats;
   try {
@@ -102,21 +148,23 @@ export function* walkSteps(root: RawPath, opts: WalkOptions, tally = new TreeTal
 
   const relative = opts.relative === true;
   let seen = 0;
-  const skip = new Set(opts.skip ?? []);
+  const skip = skipSet(opts.skip);
   // Depth-first over an explicit stack: no recursion limit on deep trees.
   const stack: Array<{ path: RawPath; hash: number; entry: number; ino: number }> = [
     { path: root, hash: ROOT_HASH, entry: AT_ROOT, ino: rootStat.ino },
   ];
   while (stack.length > 0) {
     const dir = stack.pop()!;
-    let names: Buffer[];
+    let names: Buffer[] | null;
     try {
       if (relative) enter(dir.path, rootStat.dev, dir.ino);
-      names = relative ? readdirSync('.', { encoding: 'buffer' }) : fs.readdir(dir.path);
+      if (relative) names = readdirSync('.', { encoding: 'buffer' });
+      else names = most === Infinity ? fs.readdir(dir.path) : readdirAtMost(dir.path, most - seen);
     } catch (e) {
       tally.error(dir.path, e);
       continue;
     }
+    if (names === null) throw TOO_BIG;
     for (const name of names) {
       if (++seen % STEP === 0) yield;
       const path = joinRaw(dir.path, name);
@@ -135,6 +183,24 @@ export function* walkSteps(root: RawPath, opts: WalkOptions, tally = new TreeTal
     }
   }
   return tally.outcome();
+}
+
+/**
+ * A tree of unknown size, walked on this thread at once when it holds at most `most` entries
+ * under its root; null, with nothing counted, when it holds more (a walker's then: find, or a
+ * walker process). Most writable layers hold a few files, and a walker costs more to start.
+ */
+export function walkIfSmall(root: RawPath, opts: Omit<WalkOptions, 'fs' | 'relative'>, most: number): WalkOutcome | null {
+  const steps = walkSteps(root, { ...opts, relative: false }, undefined, most);
+  try {
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+    }
+  } catch (e) {
+    if (e === TOO_BIG) return null;
+    throw e;
+  }
 }
 
 /**

@@ -5,10 +5,11 @@
 import { lstatSync, promises as fsp, readdirSync } from 'node:fs';
 import { joinRaw } from '../lib/raw-path.js';
 import type { Problem } from '../lib/facts.js';
+import { inSlice } from '../lib/serving-first.js';
 import { findInto, gnuFindAvailable, walkWithFind } from './find-walk.js';
 import { TreeTally, walkErrorMessage, type WalkOutcome } from './tally.js';
 import { walkerCount, walkInPool, warmWalkers } from './walk-pool.js';
-import { entryStat, walkYieldingInto, type WalkOptions } from './node-walk.js';
+import { entryStat, skipSet, walkIfSmall, walkYieldingInto, type WalkOptions } from './node-walk.js';
 
 function findWanted(): Promise<boolean> {
   return process.env.LAYERDU_WALKER === 'node' ? Promise.resolve(false) : gnuFindAvailable();
@@ -60,7 +61,7 @@ async function withFindSlot<T>(work: () => Promise<T>): Promise<T> {
  */
 async function walkSkipping(root: string, opts: WalkOptions & { skip: string[] }): Promise<WalkOutcome> {
   const tally = new TreeTally(false);
-  const skip = new Set(opts.skip);
+  const skip = skipSet(opts.skip);
   let names: Buffer[];
   let dev: number;
   try {
@@ -72,14 +73,18 @@ async function walkSkipping(root: string, opts: WalkOptions & { skip: string[] }
     tally.error(root, e);
     return tally.outcome();
   }
-  const holdsSkipped = (path: string) => opts.skip.some((p) => p.startsWith(`${path}/`));
+  // Every directory that holds a path to skip: thousands of names meet thousands of paths here.
+  const holders = new Set<string>();
+  for (const p of opts.skip) for (let i = p.indexOf('/', 1); i > 0; i = p.indexOf('/', i + 1)) holders.add(p.slice(0, i));
+  const holdsSkipped = (path: string) => holders.has(path);
   const small: Promise<unknown>[] = [];
   const whole: string[] = [];
   for (const name of names) {
     const path = joinRaw(root, name);
     if (typeof path === 'string' && skip.has(path)) continue;
     // find takes its roots as strings: a name that is no UTF-8 is walked here.
-    if (typeof path !== 'string' || holdsSkipped(path)) small.push(walkYieldingInto(path, opts, tally));
+    // Thousands of them (the driver's layer directories) are started a slice of this thread a turn.
+    if (typeof path !== 'string' || holdsSkipped(path)) small.push(inSlice(() => walkYieldingInto(path, opts, tally)));
     else {
       try {
         // Another filesystem mounted here is not this tree's: find would walk all of it for nothing.
@@ -96,19 +101,25 @@ async function walkSkipping(root: string, opts: WalkOptions & { skip: string[] }
 
 /**
  * Below this many entries a walk runs on this thread: starting find (or waiting for a walker
- * process) costs a few milliseconds, lstat-ing a couple of hundred entries here about one.
+ * process) costs a few milliseconds (tens once the agent's heap is large: a fork copies its page
+ * tables), lstat-ing a couple of hundred entries here about one.
  */
 const SMALL_TREE = 256;
 
 /**
  * Walks a tree; problems go to `problems` and the walk always completes. With a custom `fs`
- * (tests that stage races) the Node walker runs inline, and so it does for a tree known to be small.
+ * (tests that stage races) the Node walker runs inline, and so it does for a tree known to be
+ * small, or thought small (`smallFirst`) and found so.
  */
 export async function walkTree(root: string, opts: WalkOptions & { problems: Problem[] }): Promise<Omit<WalkOutcome, 'problems'>> {
   let outcome: WalkOutcome;
+  const tryHere = opts.smallFirst === true && opts.entries === undefined && !opts.fs && !opts.skip?.length;
+  const small = tryHere ? await inSlice(() => walkIfSmall(root, opts, SMALL_TREE)) : null;
   if (opts.fs) {
     const { walkTreeSync } = await import('./node-walk.js');
     outcome = walkTreeSync(root, opts);
+  } else if (small) {
+    outcome = small;
   } else if (opts.entries !== undefined && opts.entries <= SMALL_TREE && !opts.skip?.length) {
     outcome = await walkYieldingInto(root, opts, new TreeTally(opts.index === true, opts.opaque));
   } else if (await findWanted()) {
