@@ -93,28 +93,24 @@ export function reclaimReports(f: ReclaimFacts): { reclaim: ReclaimReport[]; rmi
   // On API 1.42+ `volume prune` takes anonymous volumes only, unless given --all (-a).
   const namedVolumesNeedAll = apiAtLeast(f.apiVersion, '1.42');
 
-  /** Every byte the world holds: its objects, their records, and each unit any of them holds once. */
-  const bytesOf = (w: World): Bytes => {
-    const keys = new Set<string>();
-    for (const id of w.images) {
-      keys.add(`image:${id}`);
-      for (const u of imageById.get(id)?.units ?? []) keys.add(u);
-    }
+  const imageKeys = (id: string): string[] => [`image:${id}`, ...(imageById.get(id)?.units ?? [])];
+  /**
+   * What each holder in the world holds: every object (its record and its units), what no prune
+   * removes, and, until containerd's collection runs, the loose units (holder `loose`).
+   */
+  const eachHolding = (w: World, take: (holder: string, keys: readonly string[]) => void): void => {
+    for (const id of w.images) take(`image:${id}`, imageKeys(id));
     for (const id of w.containers) {
       const c = containerById.get(id)!;
-      keys.add(`container:${id}`);
-      for (const u of c.units) keys.add(u);
       // A container's image cannot go while it exists; its units stay with it in any case.
-      for (const u of imageById.get(c.imageId)?.units ?? []) keys.add(u);
+      take(`container:${id}`, [`container:${id}`, ...c.units, ...(imageById.get(c.imageId)?.units ?? [])]);
     }
-    for (const v of w.volumes) keys.add(`volume:${v}`);
-    for (const u of f.permanent ?? []) keys.add(u);
-    if (!w.collected) for (const u of f.loose ?? []) keys.add(u);
-    for (const c of f.buildCache) {
-      if (!w.cache.has(c.id)) continue;
-      keys.add(`cache:${c.id}`);
-      for (const u of c.units ?? []) keys.add(u);
-    }
+    for (const v of w.volumes) take(`volume:${v}`, [`volume:${v}`]);
+    take('permanent', f.permanent ?? []);
+    if (!w.collected) take('loose', f.loose ?? []);
+    for (const c of f.buildCache) if (w.cache.has(c.id)) take(`cache:${c.id}`, [`cache:${c.id}`, ...(c.units ?? [])]);
+  };
+  const sumOf = (keys: Iterable<string>): Bytes => {
     const sum = { disk: 0, apparent: 0 };
     for (const k of keys) {
       const b = of(k);
@@ -122,6 +118,15 @@ export function reclaimReports(f: ReclaimFacts): { reclaim: ReclaimReport[]; rmi
       sum.apparent += b.apparent;
     }
     return sum;
+  };
+
+  /** Every byte the world holds: its objects, their records, and each unit any of them holds once. */
+  const bytesOf = (w: World): Bytes => {
+    const keys = new Set<string>();
+    eachHolding(w, (_, held) => {
+      for (const k of held) keys.add(k);
+    });
+    return sumOf(keys);
   };
 
   const start = (): World => ({
@@ -132,19 +137,33 @@ export function reclaimReports(f: ReclaimFacts): { reclaim: ReclaimReport[]; rmi
     collected: false,
   });
   const usedImages = (w: World) => new Set([...w.containers].map((id) => containerById.get(id)!.imageId));
-  const childrenOf = (w: World, id: string) => [...w.images].filter((i) => imageById.get(i)?.parent === id);
+  // Each image's children, once: asked of every image, a scan of the list each time is quadratic.
+  const children = new Map<string, string[]>();
+  for (const id of new Set(f.images.map((i) => i.id))) {
+    const parent = imageById.get(id)!.parent;
+    if (parent !== null) children.set(parent, [...(children.get(parent) ?? []), id]);
+  }
+  const hasChildren = (present: (id: string) => boolean, id: string) => (children.get(id) ?? []).some(present);
   const untagged = (i: ReclaimImage) => i.tags.length === 0;
 
-  /** Deletes an image and then, as `rmi` does (PruneChildren), each untagged parent nothing else needs. */
-  const deleteImage = (w: World, id: string): void => {
-    w.images.delete(id);
-    const used = usedImages(w);
-    for (let p = imageById.get(id)?.parent ?? null; p !== null && w.images.has(p); ) {
+  /**
+   * The images deleting `id` removes: it, then, as `rmi` does (PruneChildren), each untagged
+   * parent nothing else needs. `present`: the images on the host before; `used`: those its
+   * containers run.
+   */
+  const removedWith = (present: (id: string) => boolean, id: string, used: ReadonlySet<string>): string[] => {
+    const gone = [id];
+    const left = (i: string) => present(i) && !gone.includes(i);
+    for (let p = imageById.get(id)?.parent ?? null; p !== null && left(p); ) {
       const parent = imageById.get(p)!;
-      if (!untagged(parent) || parent.digests.length > 0 || used.has(p) || childrenOf(w, p).length > 0) break;
-      w.images.delete(p);
+      if (!untagged(parent) || parent.digests.length > 0 || used.has(p) || hasChildren(left, p)) break;
+      gone.push(p);
       p = parent.parent;
     }
+    return gone;
+  };
+  const deleteImage = (w: World, id: string, used: ReadonlySet<string> = usedImages(w)): void => {
+    for (const g of removedWith((i) => w.images.has(i), id, used)) w.images.delete(g);
   };
 
   const containerPrune = (w: World): number => {
@@ -170,11 +189,12 @@ export function reclaimReports(f: ReclaimFacts): { reclaim: ReclaimReport[]; rmi
   const imagesPruned = (w: World, all: boolean): number => {
     const before = w.images.size;
     const used = usedImages(w);
+    const present = (id: string) => w.images.has(id);
     const candidates = [...w.images].filter((id) => {
       const img = imageById.get(id)!;
-      const children = childrenOf(w, id).length;
-      if (!all) return children === 0 && untagged(img);
-      return !(img.tags.length === 0 && img.digests.length === 0 && children > 0);
+      const parentOfSome = hasChildren(present, id);
+      if (!all) return !parentOfSome && untagged(img);
+      return !(img.tags.length === 0 && img.digests.length === 0 && parentOfSome);
     });
     // Children before parents, so that a parent emptied of children goes in the same prune.
     const depth = (id: string) => {
@@ -182,9 +202,10 @@ export function reclaimReports(f: ReclaimFacts): { reclaim: ReclaimReport[]; rmi
       for (let p = imageById.get(id)?.parent ?? null; p !== null && d < 1000; p = imageById.get(p)?.parent ?? null) d++;
       return d;
     };
-    for (const id of candidates.sort((a, b) => depth(b) - depth(a))) {
-      if (!w.images.has(id) || used.has(id) || childrenOf(w, id).length > 0) continue;
-      deleteImage(w, id);
+    const depths = new Map(candidates.map((id) => [id, depth(id)]));
+    for (const id of candidates.sort((a, b) => depths.get(b)! - depths.get(a)!)) {
+      if (!w.images.has(id) || used.has(id) || hasChildren(present, id)) continue;
+      deleteImage(w, id, used);
     }
     return before - w.images.size;
   };
@@ -239,19 +260,28 @@ export function reclaimReports(f: ReclaimFacts): { reclaim: ReclaimReport[]; rmi
     named('inactive-store', [f.inactiveStores], f.inactiveStores.disk > 0 ? 1 : 0),
   ];
 
+  // `docker rmi` of each image alone (then containerd's collection): what it frees is each key
+  // whose every holder goes, the images removed and the loose units. Each key's holders on the
+  // host as it is are counted once, so that no image sums the whole host again.
+  const host = start();
+  const holders = new Map<string, number>();
+  const count = (into: Map<string, number>, keys: readonly string[]) => {
+    for (const k of new Set(keys)) into.set(k, (into.get(k) ?? 0) + 1);
+  };
+  eachHolding(host, (_, keys) => count(holders, keys));
+  const used = usedImages(host);
+  const onHost = (id: string) => host.images.has(id);
   const rmi = new Map<string, Bytes>();
-  const used = usedImages(start());
   for (const img of f.images) {
-    const w = start();
     // An image a container uses or another is built on is not removed: nothing to sum again.
-    if (used.has(img.id) || childrenOf(w, img.id).length > 0) {
+    if (used.has(img.id) || hasChildren(onHost, img.id)) {
       rmi.set(img.id, { disk: 0, apparent: 0 });
       continue;
     }
-    deleteImage(w, img.id);
-    w.collected = true;
-    const after = bytesOf(w);
-    rmi.set(img.id, { disk: before.disk - after.disk, apparent: before.apparent - after.apparent });
+    const going = new Map<string, number>();
+    for (const id of removedWith(onHost, img.id, used)) count(going, imageKeys(id));
+    count(going, f.loose ?? []);
+    rmi.set(img.id, sumOf([...going].filter(([k, n]) => n === holders.get(k)).map(([k]) => k)));
   }
   return { reclaim, rmi };
 }
