@@ -43,7 +43,9 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     const took = Math.round(performance.now() - learning);
     log('info', 'host', { os: f.os, kernel: f.kernel, device: f.device.name ?? '', device_type: f.device.type, finds: findSlotCount(), took_ms: took });
   });
-  await import('dockerode');
+  // systeminformation is some hundred CommonJS files: compiled here, not while the first scrapes
+  // wait (its programs, lsblk and smartctl, then run beside the server).
+  await Promise.all([import('dockerode'), import('systeminformation')]);
   loadXattr();
   prepareWalkers();
   const registry = new Registry();
