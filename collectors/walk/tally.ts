@@ -6,7 +6,7 @@
 // vanishes between readdir and lstat is normal churn on a live host.
 import { createRequire } from 'node:module';
 import type { EntryKind, Problem, TreeSize } from '../lib/facts.js';
-import { PathIndexBuilder, type PathIndex } from '../lib/path-index.js';
+import { PathIndexBuilder, type IndexChunk, type IndexTail, type PathIndex } from '../lib/path-index.js';
 import { describeError } from '../lib/errors.js';
 import { displayPath, type RawPath } from '../lib/raw-path.js';
 import { reachable, withOpenDir } from './long-path.js';
@@ -87,13 +87,15 @@ export class TreeTally {
   /**
    * `index`: build the path index. `opaque`: tell opaque directories from plain ones in it (an
    * extended-attribute read per directory); only a layer with layers below can hide anything by
-   * being opaque.
+   * being opaque. `sink`: the index goes there chunk by chunk as it is built (a walker process),
+   * and the outcome has none; indexTail() ends it.
    */
   constructor(
     index: boolean,
     readonly opaque = index,
+    private readonly sink: ((chunk: IndexChunk) => void) | null = null,
   ) {
-    this.builder = index ? new PathIndexBuilder() : null;
+    this.builder = index ? new PathIndexBuilder(sink) : null;
   }
 
   /** Whether entries need their kind. */
@@ -156,6 +158,11 @@ export class TreeTally {
   }
 
   outcome(): WalkOutcome {
-    return { size: this.size, index: this.builder?.finish() ?? null, problems: this.problems };
+    return { size: this.size, index: this.builder && !this.sink ? this.builder.finish() : null, problems: this.problems };
+  }
+
+  /** With a sink: the last entries to it, and the rest of the index (null when not indexing). */
+  indexTail(): IndexTail | null {
+    return this.builder && this.sink ? this.builder.end() : null;
   }
 }

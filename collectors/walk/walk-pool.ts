@@ -6,6 +6,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { walkChildModule } from '../host/sea.js';
+import { PathIndexBuilder, type IndexChunk, type IndexTail } from '../lib/path-index.js';
 import type { WalkOptions, WalkOutcome } from './node-walk.js';
 
 export interface WalkJob {
@@ -16,13 +17,47 @@ export interface WalkJob {
   skip: string[];
 }
 
-export type WalkReply = { id: number; outcome: WalkOutcome } | { id: number; error: string };
+/**
+ * What a walker process sends for a job: its index's chunks as they fill, in order, then one
+ * reply, the outcome (its index null: `tail` ends the chunks) or an error.
+ */
+export type WalkReply =
+  | { id: number; chunk: IndexChunk }
+  /** `grown`: the process is much bigger than it started (a big walk's garbage): it should not be kept. */
+  | { id: number; outcome: WalkOutcome; tail: IndexTail | null; grown: boolean }
+  | { id: number; error: string; grown: boolean };
 
 interface Pending {
   job: WalkJob;
   resolve: (o: WalkOutcome) => void;
   reject: (e: Error) => void;
+  /** The index as its chunks arrive (indexing jobs). */
+  builder?: PathIndexBuilder | null;
+  /** A chunk that could not be taken: the walk fails with this when its reply comes. */
+  broken?: Error;
 }
+
+/** The outcome of a reply, its index put together from the chunks that came before it. */
+function settle(p: Pending, reply: Extract<WalkReply, { outcome: unknown }>): WalkOutcome {
+  if (p.broken) throw p.broken;
+  if (p.job.index !== (reply.tail !== null)) throw new Error('walker process replied without the index asked for');
+  return { ...reply.outcome, index: p.builder && reply.tail ? p.builder.finish(reply.tail) : null };
+}
+
+/**
+ * A walker process makes a few short-lived objects per entry (a name's Buffer, its Stats) and
+ * keeps almost none: a young generation of 1 MiB semi-spaces (V8's default grows to 16) keeps it
+ * about 80 MiB on a 2M-entry tree instead of 145, at no cost in time. By NODE_OPTIONS, which the
+ * single executable also reads (there, arguments are the application's).
+ */
+const WALKER_HEAP = '--max-semi-space-size=1';
+
+/**
+ * A walker process with nothing to do after a walk leaves this long after it. The walks of a
+ * scan come close together; between scans, or while the agent analyses what the walks found
+ * (its biggest moment), an idle process would hold its 45 MiB or more for nothing.
+ */
+const IDLE_MS = 250;
 
 class WalkPool {
   private readonly idle: ChildProcess[] = [];
@@ -30,6 +65,9 @@ class WalkPool {
   private readonly queue: Pending[] = [];
   private nextId = 1;
   private workers = 0;
+  private readonly idleTimers = new Map<ChildProcess, NodeJS.Timeout>();
+  /** Told to leave, not yet gone: no longer counted among the workers. */
+  private readonly leaving = new Set<ChildProcess>();
 
   constructor(private readonly size: number) {}
 
@@ -42,28 +80,54 @@ class WalkPool {
 
   private spawn(): ChildProcess {
     const w = fork(walkChildModule(new URL('./walk-child.js', import.meta.url)), [], {
-      // Typed arrays (the path index) cross intact with the structured-clone serializer.
+      // Typed arrays (the path index's chunks) cross intact with the structured-clone serializer.
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       execArgv: [],
+      env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${WALKER_HEAP}`.trim() },
     });
     this.workers += 1;
     w.on('message', (reply: WalkReply) => {
       const p = this.busy.get(w);
+      if ('chunk' in reply) {
+        if (!p || p.job.id !== reply.id || !p.builder) return;
+        try {
+          p.builder.append(reply.chunk);
+        } catch (e) {
+          p.broken = e as Error;
+          p.builder = null;
+        }
+        return;
+      }
       this.busy.delete(w);
       if (p) {
-        if ('outcome' in reply) p.resolve(reply.outcome);
-        else p.reject(new Error(reply.error));
+        if ('error' in reply) p.reject(new Error(reply.error));
+        else {
+          try {
+            p.resolve(settle(p, reply));
+          } catch (e) {
+            p.reject(e as Error);
+          }
+        }
+        p.builder = null;
       }
-      this.idle.push(w);
       // An idle walker must not keep a one-off `--report` alive.
       this.setRef(w, false);
+      if (reply.grown) this.retire(w);
+      else {
+        this.idle.push(w);
+        const timer = setTimeout(() => this.retire(w), IDLE_MS);
+        timer.unref();
+        this.idleTimers.set(w, timer);
+      }
       this.pump();
     });
     w.once('exit', (code, signal) => {
-      this.workers -= 1;
+      if (!this.leaving.delete(w)) this.workers -= 1;
       const i = this.idle.indexOf(w);
       if (i >= 0) this.idle.splice(i, 1);
+      clearTimeout(this.idleTimers.get(w));
+      this.idleTimers.delete(w);
       const p = this.busy.get(w);
       this.busy.delete(w);
       p?.reject(new Error(`walker process exited (${signal ?? code})`));
@@ -71,6 +135,18 @@ class WalkPool {
     });
     w.on('error', () => undefined); // 'exit' follows and settles the walk
     return w;
+  }
+
+  /** An idle walker leaves (its channel closed, it exits); a new one is started when needed. */
+  private retire(w: ChildProcess): void {
+    clearTimeout(this.idleTimers.get(w));
+    this.idleTimers.delete(w);
+    const i = this.idle.indexOf(w);
+    if (i >= 0) this.idle.splice(i, 1);
+    if (this.leaving.has(w) || this.busy.has(w)) return;
+    this.leaving.add(w);
+    this.workers -= 1;
+    if (w.connected) w.disconnect();
   }
 
   private setRef(w: ChildProcess, on: boolean): void {
@@ -96,8 +172,11 @@ class WalkPool {
     while (this.queue.length > 0) {
       const w = this.idle.pop() ?? (this.workers < this.size ? this.spawn() : null);
       if (!w) return;
+      clearTimeout(this.idleTimers.get(w));
+      this.idleTimers.delete(w);
       const p = this.queue.shift()!;
       this.setRef(w, true);
+      p.builder = p.job.index ? new PathIndexBuilder() : null;
       this.busy.set(w, p);
       w.send(p.job);
     }

@@ -19,6 +19,7 @@ import { nodeWalkFs, walkYieldingInto, type WalkFs } from '../../collectors/walk
 import { TreeTally, VANISHED } from '../../collectors/walk/tally.js';
 import { walkTree } from '../../collectors/walk/walk-tree.js';
 import { byPath } from '../support/index-compare.js';
+import { withWalker } from '../support/walker-env.js';
 
 const MiB = 1024 * 1024;
 const TiB = 2 ** 40;
@@ -194,17 +195,11 @@ async function walkWith(mode: Mode, root: string): Promise<{ size: { disk: numbe
     const o = await walkYieldingInto(root, { index: true }, new TreeTally(true));
     return { size: o.size, index: o.index!, problems: o.problems };
   }
-  const saved = process.env.LAYERDU_WALKER;
-  if (mode === 'node processes') process.env.LAYERDU_WALKER = 'node';
-  else delete process.env.LAYERDU_WALKER;
-  try {
+  return withWalker(mode === 'node processes' ? 'node' : 'find', async () => {
     const problems: Problem[] = [];
     const { size, index } = await walkTree(root, { problems, index: true });
     return { size, index: index!, problems };
-  } finally {
-    if (saved === undefined) delete process.env.LAYERDU_WALKER;
-    else process.env.LAYERDU_WALKER = saved;
-  }
+  });
 }
 
 describe('hostile trees, through every walker', function () {
