@@ -4,7 +4,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { Bytes, ContainerFact, ContainerState, Problem } from '../lib/facts.js';
 import { describeError } from '../lib/errors.js';
-import { mapLimit } from '../lib/map-limit.js';
+import { readEach } from '../lib/map-limit.js';
 import { readContainerLog } from './log-config.js';
 
 /** What config.v2.json tells of a container; the logs are read beside it. */
@@ -101,16 +101,8 @@ export async function readContainers(containersDir: string, problems: Problem[])
     return [];
   }
   // A few containers at a time; each one's problems kept in the order of the ids.
-  const read = await mapLimit(ids, CONTAINERS_AT_ONCE, async (dirId) => {
-    const own: Problem[] = [];
-    return { fact: await readContainer(containersDir, dirId, own), problems: own };
-  });
-  for (const r of read) problems.push(...r.problems);
-  return read.flatMap((r) => (r.fact ? [r.fact] : []));
+  return readEach(ids, problems, (dirId, own) => readContainer(containersDir, dirId, own));
 }
-
-/** Containers read at once: enough to keep a few reads queued beside the walks, few descriptors. */
-const CONTAINERS_AT_ONCE = 16;
 
 /** One container's config and logs; null when it is gone or its config is unreadable (a problem then). */
 async function readContainer(containersDir: string, dirId: string, problems: Problem[]): Promise<ContainerFact | null> {

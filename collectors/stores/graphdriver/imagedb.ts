@@ -4,6 +4,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { ImageFact, Problem } from '../../lib/facts.js';
 import { describeError } from '../../lib/errors.js';
+import { readEach } from '../../lib/map-limit.js';
 import { readTextOrNull } from './read-text.js';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -68,16 +69,16 @@ export async function readImages(imageDir: string, problems: Problem[]): Promise
     return [];
   }
 
-  const images: ImageFact[] = [];
-  for (const hex of names.filter((n) => SHA256_HEX.test(n)).sort()) {
+  // A few at a time, in order: one after the other, each read waits behind the walks' in the thread pool.
+  return readEach(names.filter((n) => SHA256_HEX.test(n)).sort(), problems, async (hex, own): Promise<ImageFact | null> => {
     const id = `sha256:${hex}`;
     const path = join(contentDir, hex);
     let config: ImageConfig;
     try {
       config = parseImageConfig(await fsp.readFile(path, 'utf8'));
     } catch (e) {
-      problems.push({ path, message: `image config skipped: ${describeError(e)}` });
-      continue;
+      own.push({ path, message: `image config skipped: ${describeError(e)}` });
+      return null;
     }
     let parent: string | null = null;
     const parentPath = join(metaDir, hex, 'parent');
@@ -85,10 +86,9 @@ export async function readImages(imageDir: string, problems: Problem[]): Promise
       const p = (await readTextOrNull(parentPath))?.trim();
       if (p) parent = p;
     } catch (e) {
-      problems.push({ path: parentPath, message: describeError(e) });
+      own.push({ path: parentPath, message: describeError(e) });
     }
     const r = refs.get(id);
-    images.push({ id, parent, diffIds: config.diffIds, tags: r?.tags ?? [], digests: r?.digests ?? [], created: config.created });
-  }
-  return images;
+    return { id, parent, diffIds: config.diffIds, tags: r?.tags ?? [], digests: r?.digests ?? [], created: config.created };
+  });
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { probeDType } from '../../host/dtype.js';
 import type { ApiFacts, ImageFact, LayerFact, MountFact, Problem, RecordPath } from '../../lib/facts.js';
 import { describeError } from '../../lib/errors.js';
+import { mapLimit, READS_AT_ONCE } from '../../lib/map-limit.js';
 import { walkFlags } from '../../walk/semantics.js';
 import type { FoundStore, Inventory, Store, StoreContext, StoreDir } from '../store.js';
 import { classifyDirs } from './classify.js';
@@ -76,7 +77,7 @@ async function recordsOf(imageDir: string, base: string, layout: DriverLayout, c
   const shortLinks = new Map<string, string | null>();
   if (links) {
     const ids = [...layers.map((l) => l.cacheId), ...mounts.flatMap((m) => [m.mountId, m.initId])].filter((id): id is string => id !== null);
-    await Promise.all(ids.map(async (id) => shortLinks.set(id, (await readTextOrNull(join(base, id, 'link')))?.trim() || null)));
+    await mapLimit(ids, READS_AT_ONCE, async (id) => shortLinks.set(id, (await readTextOrNull(join(base, id, 'link')))?.trim() || null));
   }
   const rest = (key: string, id: string): RecordPath[] => {
     const whole = join(base, id);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { ImageFact, LayerFact, MountFact, Problem } from '../../lib/facts.js';
 import { chainIds } from '../../lib/oci.js';
 import { describeError } from '../../lib/errors.js';
+import { readEach } from '../../lib/map-limit.js';
 import { readTextOrNull } from './read-text.js';
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
@@ -75,10 +76,9 @@ async function readLayer(dir: string, hex: string, problems: Problem[]): Promise
 
 export async function readLayers(imageDir: string, problems: Problem[]): Promise<LayerFact[]> {
   const dir = join(imageDir, 'layerdb', 'sha256');
-  const entries = await Promise.all(
-    (await listOrEmpty(dir, problems)).map((hex) => (/^[0-9a-f]{64}$/.test(hex) ? readLayer(dir, hex, problems) : null)),
-  );
-  return entries.filter((l): l is LayerFact => l !== null);
+  // A few at a time: thousands of reads at once hold as many descriptors and promises.
+  const hexes = (await listOrEmpty(dir, problems)).filter((hex) => /^[0-9a-f]{64}$/.test(hex));
+  return readEach(hexes, problems, (hex, own) => readLayer(dir, hex, own));
 }
 
 /**
@@ -120,19 +120,19 @@ export async function settleImageLayers(
 
 export async function readMounts(imageDir: string, problems: Problem[]): Promise<MountFact[]> {
   const dir = join(imageDir, 'layerdb', 'mounts');
-  const mounts: MountFact[] = [];
-  for (const containerId of await listOrEmpty(dir, problems)) {
+  // A few at a time, in order: one after the other, each read waits behind the walks' in the thread pool.
+  return readEach(await listOrEmpty(dir, problems), problems, async (containerId, own): Promise<MountFact | null> => {
     const path = join(dir, containerId);
     try {
       const [mountId, initId, parent] = (await readFiles(path, ['mount-id', 'init-id', 'parent'])).map((t) => t?.trim() || null);
       if (!mountId || !CACHE_ID.test(mountId)) {
-        problems.push({ path, message: mountId ? 'mount-id is not a layer id' : 'mount-id missing' });
-        continue;
+        own.push({ path, message: mountId ? 'mount-id is not a layer id' : 'mount-id missing' });
+        return null;
       }
-      mounts.push({ containerId, mountId, initId: initId && CACHE_ID.test(initId) ? initId : null, parent: parent ?? null });
+      return { containerId, mountId, initId: initId && CACHE_ID.test(initId) ? initId : null, parent: parent ?? null };
     } catch (e) {
-      problems.push({ path, message: describeError(e) });
+      own.push({ path, message: describeError(e) });
+      return null;
     }
-  }
-  return mounts;
+  });
 }
