@@ -190,9 +190,12 @@ export function* copiedUpSteps(writable: LayerIndex, imageLayers: LayerIndex[]):
   const out = { disk: 0, apparent: 0 };
   if (imageLayers.length === 0) return out;
   const n = writable.count;
-  // By writable entry, 1 + the number of the highest image layer doing so; 0 for none.
-  const holds = new Int32Array(n); // holds its path
-  const hidesBelow = new Int32Array(n); // holds its path as something that hides what is under it
+  // By writable entry, 1 + the number of the highest image layer doing so; 0 for none. A byte
+  // each on every real image (overlay2 stacks at most 128 layers): a writable layer of millions
+  // of paths costs 3 bytes a path here, not 13.
+  const layerNumbers = (len: number) => (imageLayers.length < 255 ? new Uint8Array(len) : new Int32Array(len));
+  const holds = layerNumbers(n); // holds its path
+  const hidesBelow = layerNumbers(n); // holds its path as something that hides what is under it
   const whiteout = new Uint8Array(n); // its path is a whiteout in the layer of `holds`
   for (let l = 0; l < imageLayers.length; l++) {
     const layer = imageLayers[l]!;
@@ -206,14 +209,16 @@ export function* copiedUpSteps(writable: LayerIndex, imageLayers: LayerIndex[]):
       hidesBelow[k] = kind === KIND.dir ? hidesBelow[k]! : l + 1;
     }
   }
-  // The highest layer hiding what is under an ancestor; parents come before their children.
-  const ancestorsHidden = new Int32Array(n);
+  // The highest layer hiding what is under an ancestor. Parents come before their children, so
+  // by the time an entry is looked at its parent's hidesBelow already says what hides anything
+  // under the parent, the parent's own ancestors included; the entry's becomes that too.
   for (let i = 0; i < n; i++) {
     if (i % STEP === STEP - 1) yield;
     const p = writable.parents[i]!;
-    if (p >= 0) ancestorsHidden[i] = Math.max(hidesBelow[p]!, ancestorsHidden[p]!);
+    const ancestorsHidden = p >= 0 ? hidesBelow[p]! : 0;
+    if (ancestorsHidden > hidesBelow[i]!) hidesBelow[i] = ancestorsHidden;
     if (writable.kinds[i] === KIND.whiteout) continue;
-    if (holds[i]! > 0 && whiteout[i] === 0 && holds[i]! >= ancestorsHidden[i]!) {
+    if (holds[i]! > 0 && whiteout[i] === 0 && holds[i]! >= ancestorsHidden) {
       out.disk += writable.disk[i]!;
       out.apparent += writable.apparent[i]!;
     }

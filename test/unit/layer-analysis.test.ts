@@ -232,4 +232,14 @@ describe('computeCopiedUp', () => {
   it('is zero for an image without layer indexes', () => {
     assert.deepEqual(computeCopiedUp(layer({ 'etc/passwd': file(1100) }), []), { disk: 0, apparent: 0 });
   });
+
+  it('an opaque directory hides what is under it at any depth, with layer numbers past a byte (300 layers) as with 2', () => {
+    const base = layer({ a: dir(), 'a/b': dir(), 'a/b/c': dir(), 'a/b/c/f': file(10), 'a/b/g': file(10), 'a/top': file(10) });
+    const upper = layer({ a: opaque(), 'a/top': file(20) });
+    const writable = layer({ a: dir(), 'a/b': dir(), 'a/b/c': dir(), 'a/b/c/f': file(3000), 'a/b/g': file(4000), 'a/top': file(5000) });
+    const want = { disk: 3 * BLOCK, apparent: 5000 }; // a itself (a block) and a/top (two): the rest is hidden below the opaque a
+    assert.deepEqual(computeCopiedUp(writable, [base, upper]), want);
+    const fillers = Array.from({ length: 298 }, (_, i) => layer({ [`x${i}`]: file(1) }));
+    assert.deepEqual(computeCopiedUp(writable, [base, ...fillers, upper]), want);
+  });
 });
