@@ -5,13 +5,14 @@
 //
 // find cannot skip a list of paths cheaply, and busybox's has no -printf: walk-tree.ts decides
 // which walks go to the Node walker.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { lstatSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { EntryKind } from '../lib/facts.js';
 import { childHashBytes, ROOT_HASH } from '../lib/path-index.js';
 import { joinRaw, type RawPath } from '../lib/raw-path.js';
 import { sliceMs } from '../lib/serving-first.js';
+import { startFind } from './find-spawner.js';
 import { withReachable } from './long-path.js';
 import { FIND_FORMAT, FindRecordParser, parseFindError, recordName, SINGLE_LINK_FORMAT, type FindRecord } from './find-records.js';
 import { AT_ROOT, NOT_ENTERED, TreeTally, type EntryStat, type WalkOutcome } from './tally.js';
@@ -143,11 +144,8 @@ export async function findInto(roots: string[], tally: TreeTally): Promise<void>
   // find writes a pipe 4 KiB at a time; each read costs this thread more than parsing what it
   // brings. GNU stdbuf gives find a 64 KiB buffer, the size this side reads at a time.
   const argv = (await tools()).stdbuf ? ['stdbuf', '-o', '64K', ...find] : find;
+  const child = await startFind(argv);
   return new Promise<void>((done) => {
-    const child = spawn(argv[0]!, argv.slice(1), {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, LC_ALL: 'C' },
-    });
     let stderr = '';
     // The walk is over when find has closed its output and every record has been read.
     let broken = false;
@@ -173,16 +171,17 @@ export async function findInto(roots: string[], tally: TreeTally): Promise<void>
       reading = true;
       whenIdle(readSome);
     });
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (s: string) => {
+    // A socket end from the spawner comes paused: its data flows from here on.
+    child.stdout.resume();
+    child.onStderr((s: string) => {
       stderr += s;
     });
     let failed = false;
-    child.on('error', (e) => {
+    child.onError((e) => {
       failed = true;
       tally.error(roots[0]!, new Error(`cannot run find: ${e.message}`));
     });
-    child.on('close', (code, signal) => {
+    child.onClose((code, signal) => {
       closed = () => {
         for (const line of stderr.split('\n')) {
           if (!line) continue;

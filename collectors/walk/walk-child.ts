@@ -4,7 +4,10 @@
 // together), so this process never holds more than a chunk or two of it. A chunk's send is awaited
 // before the next is sent: a synchronous loop would queue every message in this process's memory
 // while the agent's thread is busy, and a slow agent would let the whole index pile up here.
+import type { Socket } from 'node:net';
 import type { IndexChunk } from '../lib/path-index.js';
+import type { SpawnRequest } from './find-spawner.js';
+import { handleSpawnRequest, isSpawnRequest } from './find-spawner-child.js';
 import { walkSteps } from './node-walk.js';
 import { TreeTally } from './tally.js';
 import type { WalkJob, WalkReply } from './walk-pool.js';
@@ -43,7 +46,9 @@ async function walk(job: WalkJob): Promise<Extract<WalkReply, { outcome: unknown
 
 // One walk at a time (the pool sends the next job after this one's reply; a walk chdirs).
 let queue: Promise<void> = Promise.resolve();
-process.on('message', (job: WalkJob) => {
+process.on('message', (job: WalkJob | SpawnRequest, handle: unknown) => {
+  // The find spawner is a walker process too (find-spawner.ts): it gets only these.
+  if (isSpawnRequest(job)) return handleSpawnRequest(job, handle as Socket | undefined);
   queue = queue.then(async () => {
     let reply: WalkReply;
     try {

@@ -7,6 +7,7 @@ import { joinRaw } from '../lib/raw-path.js';
 import type { Problem } from '../lib/facts.js';
 import { inSlice } from '../lib/serving-first.js';
 import { findInto, gnuFindAvailable, walkWithFind } from './find-walk.js';
+import { prepareFindSpawner } from './find-spawner.js';
 import { TreeTally, walkErrorMessage, type WalkOutcome } from './tally.js';
 import { walkerCount, walkInPool, warmWalkers } from './walk-pool.js';
 import { entryStat, skipSet, walkIfSmall, walkYieldingInto, type WalkOptions } from './node-walk.js';
@@ -15,10 +16,14 @@ function findWanted(): Promise<boolean> {
   return process.env.LAYERDU_WALKER === 'node' ? Promise.resolve(false) : gnuFindAvailable();
 }
 
-/** Boots walker processes ahead of the first walk when this host will need them (no GNU find). */
+/**
+ * Boots walker processes ahead of the first walk when this host will need them (no GNU find),
+ * or else the process that starts the finds (find-spawner.ts), both while this one is small.
+ */
 export function prepareWalkers(): void {
   void findWanted().then((found) => {
-    if (!found) warmWalkers();
+    if (found) prepareFindSpawner();
+    else warmWalkers();
   });
 }
 
