@@ -110,6 +110,10 @@ export interface IndexTail {
 }
 
 const COLUMNS = ['hashes', 'parents', 'kinds', 'disk', 'apparent'] as const;
+/** The order finish() copies them in: the 8-byte ones first, each followed by `collect` (big indexes). */
+const BY_SIZE = ['hashes', 'disk', 'apparent', 'parents', 'kinds'] as const;
+/** From this many chunks (512k entries, 14.5 MiB) finish() calls `collect` after each big column. */
+const COLLECT_FROM = 8;
 
 function newChunk(size: number): IndexChunk {
   return { hashes: new Float64Array(size), parents: new Int32Array(size), kinds: new Uint8Array(size), disk: new Float64Array(size), apparent: new Float64Array(size) };
@@ -119,7 +123,8 @@ function newChunk(size: number): IndexChunk {
  * Collects a walk's entries in chunks of INDEX_CHUNK entries, never copying one that is full, so
  * that a big tree costs its entries' bytes and one chunk more while it is walked (doubling arrays
  * cost 3× at a grow). `finish()` copies the chunks into one array a column at a time, letting go
- * of each column's chunks once copied: about 1.3× the index at the end, not 2×.
+ * of each column's chunks once copied (and, for a big index, collecting them): about 1.3× the
+ * index at the end, not 2×.
  *
  * With a `sink` (a walker process) each full chunk is handed over as it fills and not kept, and
  * `end()` hands over the last; another builder `append`s them in order and finishes the index.
@@ -234,15 +239,18 @@ export class PathIndexBuilder {
 
   /**
    * The index, its columns exactly `count` long. For chunks appended from a streaming builder,
-   * `tail` is what that builder's end() returned: its count must be what arrived.
+   * `tail` is what that builder's end() returned: its count must be what arrived. `collect`: a
+   * garbage collection, called on a big index after each 8-byte column once its chunks are let go
+   * of (memory dropped is freed only when collected: collectors/walk/collect-garbage.ts).
    */
-  finish(tail?: IndexTail): PathIndex {
+  finish(tail?: IndexTail, collect?: () => void): PathIndex {
     if (this.sink) throw new Error('a builder with a sink ends with end()');
     const n = this.n;
     if (tail && tail.count !== n) throw new Error(`the index has ${tail.count} entries, ${n} arrived`);
     const chunks = this.chunks;
     const out = { count: n } as PathIndex;
-    for (const k of COLUMNS) {
+    const between = chunks.length >= COLLECT_FROM ? collect : undefined;
+    for (const k of BY_SIZE) {
       const first = chunks[0]?.[k];
       let col: Float64Array | Int32Array | Uint8Array;
       // One chunk just as long (a full one, or one that arrived): it is the column.
@@ -260,6 +268,7 @@ export class PathIndexBuilder {
       (out as unknown as Record<string, unknown>)[k] = col;
       // Copied: this column's chunks can go before the next column is made.
       for (const c of chunks) (c as unknown as Record<string, unknown>)[k] = EMPTY[k];
+      if (between && col.BYTES_PER_ELEMENT === 8) between();
     }
     chunks.length = 0;
     this.open = null;

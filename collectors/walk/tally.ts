@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import type { EntryKind, Problem, TreeSize } from '../lib/facts.js';
 import { PathIndexBuilder, type IndexChunk, type IndexTail, type PathIndex } from '../lib/path-index.js';
 import { describeError } from '../lib/errors.js';
+import { collectGarbage } from './collect-garbage.js';
 import { displayPath, type RawPath } from '../lib/raw-path.js';
 import { reachable, withOpenDir } from './long-path.js';
 
@@ -158,7 +159,7 @@ export class TreeTally {
   }
 
   outcome(): WalkOutcome {
-    return { size: this.size, index: this.builder && !this.sink ? this.builder.finish() : null, problems: this.problems };
+    return { size: this.size, index: this.builder && !this.sink ? this.builder.finish(undefined, collectGarbage) : null, problems: this.problems };
   }
 
   /** With a sink: the last entries to it, and the rest of the index (null when not indexing). */

@@ -6,6 +6,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { walkChildModule } from '../host/sea.js';
+import { collectGarbage } from './collect-garbage.js';
 import { PathIndexBuilder, type IndexChunk, type IndexTail } from '../lib/path-index.js';
 import type { WalkOptions, WalkOutcome } from './node-walk.js';
 
@@ -41,7 +42,7 @@ interface Pending {
 function settle(p: Pending, reply: Extract<WalkReply, { outcome: unknown }>): WalkOutcome {
   if (p.broken) throw p.broken;
   if (p.job.index !== (reply.tail !== null)) throw new Error('walker process replied without the index asked for');
-  return { ...reply.outcome, index: p.builder && reply.tail ? p.builder.finish(reply.tail) : null };
+  return { ...reply.outcome, index: p.builder && reply.tail ? p.builder.finish(reply.tail, collectGarbage) : null };
 }
 
 /**
@@ -93,6 +94,8 @@ class WalkPool {
         if (!p || p.job.id !== reply.id || !p.builder) return;
         try {
           p.builder.append(reply.chunk);
+          // The message the chunk came in (its columns are copied out): young, a minor collection frees it.
+          collectGarbage('minor');
         } catch (e) {
           p.broken = e as Error;
           p.builder = null;

@@ -148,6 +148,15 @@ describe('PathIndexBuilder (chunks of INDEX_CHUNK entries)', () => {
     b.update(INDEX_CHUNK + 3, 'file', 1, 1); // still here
   });
 
+  it('finish() calls `collect` after each 8-byte column of a big index (8 chunks and more), never on one of 7', () => {
+    let calls = 0;
+    const big = rows(8 * INDEX_CHUNK);
+    assertSameIndex(build(big).finish(undefined, () => void calls++), reference(big), 'big');
+    assert.equal(calls, 3, 'hashes, disk, apparent');
+    build(rows(7 * INDEX_CHUNK)).finish(undefined, () => void calls++);
+    assert.equal(calls, 3);
+  });
+
   it('update() reaches entries in every chunk', () => {
     const entries = rows(2 * INDEX_CHUNK + 5);
     const b = build(entries);
