@@ -103,7 +103,12 @@ class WalkPool {
         return;
       }
       this.busy.delete(w);
-      if (p) {
+      let settled = false;
+      let wait: NodeJS.Timeout | undefined;
+      const done = () => {
+        clearTimeout(wait);
+        if (settled || !p) return;
+        settled = true;
         if ('error' in reply) p.reject(new Error(reply.error));
         else {
           try {
@@ -113,11 +118,18 @@ class WalkPool {
           }
         }
         p.builder = null;
-      }
-      // An idle walker must not keep a one-off `--report` alive.
-      this.setRef(w, false);
-      if (reply.grown) this.retire(w);
-      else {
+      };
+      if (reply.grown) {
+        // Its memory is given back before the index is put together (the agent's biggest moment),
+        // not beside it: the walk settles once the process has gone (or a second on). Until then
+        // the process keeps this one alive, as a walk in progress does.
+        this.retire(w);
+        w.once('exit', done);
+        wait = setTimeout(done, 1000);
+      } else {
+        done();
+        // An idle walker must not keep a one-off `--report` alive.
+        this.setRef(w, false);
         this.idle.push(w);
         const timer = setTimeout(() => this.retire(w), IDLE_MS);
         timer.unref();
