@@ -125,7 +125,9 @@ export function sharedWhileRunning<T>(work: () => Promise<T>, reuseMs = 0, now: 
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const limits: ServerLimits = { ...SERVER_LIMITS, ...opts.limits };
-  const render = sharedWhileRunning(opts.metrics, limits.renderReuseMs);
+  // Encoded once a rendering: fifty scrapes of a big host's exposition (megabytes) would each
+  // encode the same text again.
+  const render = sharedWhileRunning(async () => Buffer.from(await opts.metrics(), 'utf8'), limits.renderReuseMs);
   const auth = new BasicAuth(opts.webConfig?.users ?? new Map());
   const paths = new Set([opts.telemetryPath, '/healthz', '/']);
   const handler: http.RequestListener = (req, res) => {
