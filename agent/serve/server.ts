@@ -5,6 +5,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { BasicAuth, type WebConfig } from './web-config.js';
 import { answering } from '../../collectors/lib/serving-first.js';
 
@@ -123,11 +125,35 @@ export function sharedWhileRunning<T>(work: () => Promise<T>, reuseMs = 0, now: 
   };
 }
 
+const gzipAsync = promisify(gzip);
+
+/** One rendering of the exposition: its bytes, and those gzipped (off this thread, once, when first asked). */
+class Exposition {
+  private compressed: Promise<Buffer> | null = null;
+
+  constructor(readonly body: Buffer) {}
+
+  gzipped(): Promise<Buffer> {
+    return (this.compressed ??= gzipAsync(this.body, { level: 1 }));
+  }
+}
+
+/** Whether an Accept-Encoding header takes gzip (not with q=0). */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false;
+  return header.split(',').some((part) => {
+    const [coding, ...params] = part.trim().toLowerCase().split(';');
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    return (coding === 'gzip' || coding === 'x-gzip') && (q === undefined || Number(q.slice(2)) > 0);
+  });
+}
+
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const limits: ServerLimits = { ...SERVER_LIMITS, ...opts.limits };
-  // Encoded once a rendering: fifty scrapes of a big host's exposition (megabytes) would each
-  // encode the same text again.
-  const render = sharedWhileRunning(async () => Buffer.from(await opts.metrics(), 'utf8'), limits.renderReuseMs);
+  // Encoded once a rendering, and compressed once for the scrapers that take gzip (Prometheus
+  // does): fifty scrapes of a big host's exposition (megabytes) would each encode it again, and
+  // write it whole.
+  const render = sharedWhileRunning(async () => new Exposition(Buffer.from(await opts.metrics(), 'utf8')), limits.renderReuseMs);
   const auth = new BasicAuth(opts.webConfig?.users ?? new Map());
   const paths = new Set([opts.telemetryPath, '/healthz', '/']);
   const handler: http.RequestListener = (req, res) => {
@@ -153,8 +179,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         return;
       }
       if (path === opts.telemetryPath) {
-        const body = await render();
-        res.writeHead(200, { 'Content-Type': opts.contentType }).end(body);
+        const exposition = await render();
+        if (acceptsGzip(req.headers['accept-encoding'])) {
+          res.writeHead(200, { 'Content-Type': opts.contentType, 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' }).end(await exposition.gzipped());
+        } else res.writeHead(200, { 'Content-Type': opts.contentType, Vary: 'Accept-Encoding' }).end(exposition.body);
       } else if (path === '/healthz') {
         const h = opts.health();
         res.writeHead(h.healthy ? 200 : 503, { 'Content-Type': 'application/json' }).end(`${JSON.stringify(h.detail)}\n`);

@@ -6,11 +6,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import bcrypt from 'bcryptjs';
-import { SERVER_LIMITS, sharedWhileRunning, startServer, type RunningServer, type ServerLimits } from '../../agent/serve/server.js';
+import { acceptsGzip, SERVER_LIMITS, sharedWhileRunning, startServer, type RunningServer, type ServerLimits } from '../../agent/serve/server.js';
 import type { WebConfig } from '../../agent/serve/web-config.js';
 import { get } from '../support/agent-process.js';
 import { rawRequest, slowloris } from '../support/http-clients.js';
@@ -124,6 +126,44 @@ describe('serving: limits, slow clients, bodies, paths and methods', function ()
     }
   });
 
+  it('gzips the exposition for a scraper that takes gzip (Prometheus does), once a rendering; plain otherwise', async () => {
+    const big = `${METRICS}${Array.from({ length: 5000 }, (_, i) => `y{i="${i}"} ${i}`).join('\n')}\n`;
+    let renders = 0;
+    const z = await startServer({
+      listen: '127.0.0.1:0',
+      telemetryPath: '/metrics',
+      webConfig: null,
+      metrics: async () => (renders++, big),
+      contentType: 'text/plain',
+      health: () => ({ healthy: true, detail: {} }),
+    });
+    try {
+      const ask = (encoding?: string) =>
+        new Promise<{ headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+          http
+            .get(`http://127.0.0.1:${z.address.port}/metrics`, { headers: encoding ? { 'Accept-Encoding': encoding } : {} }, (res) => {
+              const chunks: Buffer[] = [];
+              res.on('data', (c: Buffer) => chunks.push(c));
+              res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+            })
+            .on('error', reject);
+        });
+      const zipped = await Promise.all(Array.from({ length: 10 }, () => ask('gzip, deflate')));
+      for (const r of zipped) {
+        assert.equal(r.headers['content-encoding'], 'gzip');
+        assert.equal(gunzipSync(r.body).toString(), big);
+        assert.ok(r.body.length < big.length / 2, `${r.body.length} bytes for ${big.length}`);
+      }
+      const plain = await ask();
+      assert.equal(plain.headers['content-encoding'], undefined);
+      assert.equal(plain.body.toString(), big);
+      assert.equal((await ask('gzip;q=0, identity')).headers['content-encoding'], undefined);
+      assert.equal(renders, 1, 'one rendering within the reuse time, compressed once');
+    } finally {
+      await z.close();
+    }
+  });
+
   it('404 for unknown paths whatever the method; 405 with Allow for other methods on the telemetry path', async () => {
     for (const [method, path] of [['GET', '/nope'], ['POST', '/nope'], ['GET', '/metrics/x'], ['GET', '/favicon.ico']] as const) {
       assert.equal((await rawRequest(s.address.port, { method, path })).status, 404, `${method} ${path}`);
@@ -208,5 +248,19 @@ describe('sharedWhileRunning', () => {
     assert.equal(calls, 2, 'a second after the start: anew');
     release(8);
     assert.equal(await c, 8);
+  });
+});
+
+describe('acceptsGzip', () => {
+  it('reads Accept-Encoding as Prometheus and curl send it, q=0 meaning no', () => {
+    assert.equal(acceptsGzip('gzip'), true);
+    assert.equal(acceptsGzip('gzip, deflate, br'), true);
+    assert.equal(acceptsGzip('deflate, GZIP;q=0.5'), true);
+    assert.equal(acceptsGzip('x-gzip'), true);
+    assert.equal(acceptsGzip(undefined), false);
+    assert.equal(acceptsGzip(''), false);
+    assert.equal(acceptsGzip('identity'), false);
+    assert.equal(acceptsGzip('gzip;q=0'), false);
+    assert.equal(acceptsGzip('br, gzipped'), false);
   });
 });
