@@ -93,10 +93,12 @@ export function overlay2Target(root: string, host: string): DuTarget {
 
 /**
  * du and a report run in turn (measure.ts, interleaved): their ratio round by round. The report
- * runs with `--no-cache`; with `cached`, a third run in each round reads the persisted layer
+ * (`layerdu`: the npm build unless given) runs with `--no-cache`; with `cached`, a third run in each round reads the persisted layer
  * cache (`--cache.dir`, a fresh directory that the warm-up round fills).
  */
-export async function againstDu(label: string, runs: number, target: DuTarget, opts: { cached?: boolean } = {}): Promise<AgainstDu> {
+export async function againstDu(label: string, runs: number, target: DuTarget, opts: { cached?: boolean; layerdu?: string[] } = {}): Promise<AgainstDu> {
+  // The npm build by default; the single executable (sea-bench.ts) is a command of its own.
+  const [cmd, ...lead] = opts.layerdu ?? [process.execPath, CLI];
   const parsed: ReportJson[] = [];
   const parsedCached: ReportJson[] = [];
   let duBytes = 0;
@@ -104,8 +106,8 @@ export async function againstDu(label: string, runs: number, target: DuTarget, o
   try {
     const report = (extra: string[], into: ReportJson[], l: string) => ({
       label: l,
-      cmd: process.execPath,
-      args: [CLI, '--report', '--format', 'json', ...target.reportArgs, ...extra],
+      cmd: cmd!,
+      args: [...lead, '--report', '--format', 'json', ...target.reportArgs, ...extra],
       check: (t: Timed) => void into.push(parseReport(t)),
     });
     const [du, uncached, cached] = await interleaved(

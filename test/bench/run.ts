@@ -28,6 +28,7 @@ import { haveGnuTime } from './measure.js';
 import { benchOverlay2 } from './overlay2-bench.js';
 import { runCase } from './writable-2m.js';
 import { benchSea } from './sea-bench.js';
+import { overlay2Target } from './report-runs.js';
 import { containerdResults, gitInfo, hostInfo, readResults, resultsFile, type Results } from './results.js';
 import { collectorsTable, table } from './table.js';
 
@@ -87,7 +88,7 @@ async function walkParts(args: Args): Promise<number> {
     const cdLoad = os.loadavg();
     const cd = cdFixture ? await benchContainerd(cdFixture, args.runs) : null;
     // The single executable's start-up beside the npm build's (issue 15).
-    const sea = wantOverlay2 ? await benchSea(args.runs, log) : [];
+    const sea = wantOverlay2 ? await benchSea(args.runs, log, overlay2Target(root, 'unix:///nonexistent.sock')) : [];
 
     // A run of one store keeps the other's part of the results file, and compares against it.
     const prev = readResults(args.files);
