@@ -11,6 +11,16 @@ import { runInNewContext } from 'node:vm';
 
 type Gc = (options?: { type: 'major' | 'minor' }) => void;
 let gc: Gc | null | undefined;
+let forced = true;
+
+/**
+ * Whether collections are asked for (default yes). The agent says no: with its heap (the report,
+ * the registry's series) a major collection holds its thread for tens of milliseconds, two a
+ * column of a big index, and scrapes come first there; V8 collects on its own schedule.
+ */
+export function forceCollections(on: boolean): void {
+  forced = on;
+}
 
 /**
  * A major collection is asked for twice: the memory of the buffers one finds dead is given back
@@ -18,6 +28,7 @@ let gc: Gc | null | undefined;
  * alone left the chunks of 2 of 3 columns in place; two, none).
  */
 export function collectGarbage(type: 'major' | 'minor' = 'major'): void {
+  if (!forced) return;
   if (gc === undefined) {
     try {
       setFlagsFromString('--expose-gc');
