@@ -49,9 +49,11 @@ function settle(p: Pending, reply: Extract<WalkReply, { outcome: unknown }>): Wa
  * A walker process makes a few short-lived objects per entry (a name's Buffer, its Stats) and
  * keeps almost none: a young generation of 1 MiB semi-spaces (V8's default grows to 16) keeps it
  * about 80 MiB on a 2M-entry tree instead of 145, at no cost in time. By NODE_OPTIONS, which the
- * single executable also reads (there, arguments are the application's).
+ * single executable also reads (there, arguments are the application's). A V8 flag the
+ * executable was not built with makes it refuse its code cache, with a warning on stderr at each
+ * start ("Code cache data rejected"): the walker compiles its code instead, and says nothing.
  */
-const WALKER_HEAP = '--max-semi-space-size=1';
+const WALKER_HEAP = '--max-semi-space-size=1 --no-warnings';
 
 /**
  * A walker process with nothing to do after a walk leaves this long after it. The walks of a
