@@ -8,7 +8,7 @@
 // it has no record of (containerd source, and docs/containerd-store-layout.md), so the leaked dir
 // is made last, after the probes' clean-up, and nothing removes a snapshot until the daemon stops.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { run } from './commands.js';
 import {
@@ -114,14 +114,27 @@ export async function buildCdFixture(): Promise<CdFixture> {
     const snapshotsDir = path.join(croot, SNAPSHOTTER, 'snapshots');
     // The abandoned download: ctr fails at the end (too few bytes) and leaves the ingest behind.
     const ingestDir = path.join(croot, CONTENT, 'ingest');
-    const ingestsBefore = new Set(await readdir(ingestDir).catch(() => [] as string[]));
+    // The daemon may still be finishing a transfer of its own from the steps above: wait until
+    // its ingests hold still, and know ours by the ref containerd keeps beside its data.
+    const ingests = () => readdir(ingestDir).catch(() => [] as string[]);
+    let ingestsBefore = new Set(await ingests());
+    for (let still = 0, waited = 0; still < 4 && waited < 80; waited++) {
+      await new Promise((r) => setTimeout(r, 250));
+      const now = new Set(await ingests());
+      still = now.size === ingestsBefore.size && [...now].every((n) => ingestsBefore.has(n)) ? still + 1 : 0;
+      ingestsBefore = now;
+    }
     const committed = await run(
       d.bins.ctr,
       ['--address', d.containerd.socket, '-n', 'moby', 'content', 'ingest', '--expected-size', String(INGEST_EXPECTED), INGEST_REF],
       { input: randomBytes(INGEST_WRITTEN), timeoutMs: 60_000 },
     ).then(() => true, () => false);
     if (committed) throw new Error('ctr content ingest of too few bytes succeeded');
-    const fresh = (await readdir(ingestDir)).filter((n) => !ingestsBefore.has(n));
+    const refOf = (n: string) => readFile(path.join(ingestDir, n, 'ref'), 'utf8').catch(() => '');
+    const fresh: string[] = [];
+    // containerd keys a backend ref by namespace and lease (`moby-1-<ref>`, the unit literals show).
+    const ours = (r: string) => r === INGEST_REF || r.endsWith(`-${INGEST_REF}`) || r.endsWith(`/${INGEST_REF}`);
+    for (const n of (await readdir(ingestDir)).filter((x) => !ingestsBefore.has(x))) if (ours((await refOf(n)).trim())) fresh.push(n);
     if (fresh.length !== 1) throw new Error(`expected one new ingest, found ${fresh.join(' ') || 'none'}`);
     const ingestPath = path.join(ingestDir, fresh[0]!);
     const written = (await stat(path.join(ingestPath, 'data'))).size;
