@@ -6,7 +6,8 @@
 // vanishes between readdir and lstat is normal churn on a live host.
 import { createRequire } from 'node:module';
 import type { EntryKind, Problem, TreeSize } from '../lib/facts.js';
-import { PathIndexBuilder, type IndexChunk, type IndexTail, type PathIndex } from '../lib/path-index.js';
+import { type PathIndex } from '../lib/path-index.js';
+import { PathIndexBuilder, type IndexChunk, type IndexTail } from '../lib/path-index-builder.js';
 import { describeError } from '../lib/errors.js';
 import { collectGarbage } from './collect-garbage.js';
 import { displayPath, type RawPath } from '../lib/raw-path.js';

@@ -5,7 +5,7 @@
 // before the next is sent: a synchronous loop would queue every message in this process's memory
 // while the agent's thread is busy, and a slow agent would let the whole index pile up here.
 import type { Socket } from 'node:net';
-import type { IndexChunk } from '../lib/path-index.js';
+import type { IndexChunk } from '../lib/path-index-builder.js';
 import type { SpawnRequest } from './find-spawner.js';
 import { handleSpawnRequest, isSpawnRequest } from './find-spawner-child.js';
 import { walkSteps } from './node-walk.js';

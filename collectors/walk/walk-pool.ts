@@ -7,7 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { walkChildModule } from '../host/sea.js';
 import { collectGarbage } from './collect-garbage.js';
-import { PathIndexBuilder, type IndexChunk, type IndexTail } from '../lib/path-index.js';
+import { PathIndexBuilder, type IndexChunk, type IndexTail } from '../lib/path-index-builder.js';
 import type { WalkOptions, WalkOutcome } from './node-walk.js';
 
 export interface WalkJob {

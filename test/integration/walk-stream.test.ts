@@ -8,7 +8,8 @@ import { closeSync, linkSync, mkdirSync, mkdtempSync, openSync, readFileSync, re
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Problem } from '../../collectors/lib/facts.js';
-import { INDEX_CHUNK, type PathIndex } from '../../collectors/lib/path-index.js';
+import { type PathIndex } from '../../collectors/lib/path-index.js';
+import { INDEX_CHUNK } from '../../collectors/lib/path-index-builder.js';
 import { gnuFindAvailable } from '../../collectors/walk/find-walk.js';
 import { walkYieldingInto } from '../../collectors/walk/node-walk.js';
 import { TreeTally } from '../../collectors/walk/tally.js';

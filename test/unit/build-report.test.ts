@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ApiFacts, Bytes, DriverDirRole, IndexEntry, LayerIndex } from '../../collectors/lib/facts.js';
 import { workOutCopiedUp, workOutWaste, type CopyUpMemo } from '../../agent/scan/stepped-analyses.js';
-import { indexFromEntries } from '../../collectors/lib/path-index.js';
+import { indexFromEntries } from '../../collectors/lib/path-index-builder.js';
 import { buildReport } from '../../agent/model/build-report.js';
 import { chainIds } from '../../agent/model/graph.js';
 import type { ScanMeta } from '../../agent/model/report.js';

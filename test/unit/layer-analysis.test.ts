@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { IndexEntry, LayerIndex } from '../../collectors/lib/facts.js';
 import { computeCopiedUp, computeWaste } from '../../agent/model/layer-analysis.js';
-import { indexFromEntries } from '../../collectors/lib/path-index.js';
+import { indexFromEntries } from '../../collectors/lib/path-index-builder.js';
 
 const MiB = 1024 * 1024;
 const BLOCK = 4096;

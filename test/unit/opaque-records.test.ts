@@ -7,7 +7,8 @@ import tar from 'tar-stream';
 import { walkDirs } from '../../agent/scan/walk-dirs.js';
 import { parseSysAdmin } from '../../collectors/host/capabilities.js';
 import type { Problem } from '../../collectors/lib/facts.js';
-import { entryAt, indexFromEntries, markOpaque } from '../../collectors/lib/path-index.js';
+import { entryAt, markOpaque } from '../../collectors/lib/path-index.js';
+import { indexFromEntries } from '../../collectors/lib/path-index-builder.js';
 import type { StoreDir } from '../../collectors/stores/store.js';
 import { opaqueDirOf, readOpaqueDirs, tarSplitName } from '../../collectors/walk/opaque-records.js';
 

@@ -5,18 +5,8 @@
 import assert from 'node:assert/strict';
 import { deserialize, serialize } from 'node:v8';
 import type { EntryKind } from '../../collectors/lib/facts.js';
-import {
-  entryAt,
-  find,
-  hashPath,
-  INDEX_CHUNK,
-  indexFromEntries,
-  KIND,
-  KINDS,
-  PathIndexBuilder,
-  type IndexChunk,
-  type PathIndex,
-} from '../../collectors/lib/path-index.js';
+import { entryAt, find, hashPath, KIND, KINDS, type PathIndex } from '../../collectors/lib/path-index.js';
+import { INDEX_CHUNK, indexFromEntries, PathIndexBuilder, type IndexChunk } from '../../collectors/lib/path-index-builder.js';
 
 interface Row {
   hash: number;
