@@ -9,6 +9,7 @@ import { constants, lstatSync, opendirSync, readdirSync, type OpenDirOptions, ty
 import type { EntryKind } from '../lib/facts.js';
 import { childHash, ROOT_HASH } from '../lib/path-index.js';
 import { joinRaw, rawName, type RawPath } from '../lib/raw-path.js';
+import { runInSlices } from '../lib/serving-first.js';
 import { reachable, withOpenDir, withReachable } from './long-path.js';
 import { AT_ROOT, isOpaqueDir, NOT_ENTERED, TreeTally, type EntryStat, type WalkOutcome } from './tally.js';
 
@@ -208,10 +209,5 @@ export function walkIfSmall(root: RawPath, opts: Omit<WalkOptions, 'fs' | 'relat
  * other trees too): for small trees, where a walker process would cost more to start than the walk.
  */
 export async function walkYieldingInto(root: RawPath, opts: WalkOptions, tally: TreeTally): Promise<WalkOutcome> {
-  const steps = walkSteps(root, { ...opts, relative: false }, tally);
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
+  return runInSlices(walkSteps(root, { ...opts, relative: false }, tally));
 }
