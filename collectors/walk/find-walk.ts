@@ -182,7 +182,11 @@ export async function findInto(roots: string[], tally: TreeTally): Promise<void>
       tally.error(roots[0]!, new Error(`cannot run find: ${e.message}`));
     });
     child.onClose((code, signal) => {
+      let over = false;
       closed = () => {
+        // Once: a reading turn that ends after find has closed calls this too.
+        if (over) return;
+        over = true;
         for (const line of stderr.split('\n')) {
           if (!line) continue;
           const { path, error } = parseFindError(line);
