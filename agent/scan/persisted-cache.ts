@@ -69,6 +69,8 @@ export class PersistedLayerCache {
       this.signature = signature;
       return 'saved';
     } catch (e) {
+      // Not tried again until the cache changes: encoding it costs more than the check.
+      this.signature = signature;
       // The default directory not there or not ours (a user's one-off report): no news.
       const quiet = !this.setup.explicit && QUIET_WRITE.has((e as NodeJS.ErrnoException).code ?? '');
       if (!quiet && !this.warnedWrite) {
