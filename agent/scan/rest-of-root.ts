@@ -52,7 +52,7 @@ export async function walkRestOfRoots(root: string | null, storeRoots: string[][
   const buildkit = root === null ? null : join(root, 'buildkit');
   // A root without BuildKit's directory is normal (it appears with the first BuildKit build).
   const storeProblems: Problem[] = [];
-  const store = buildkit === null ? none : walkTree(buildkit, { problems: storeProblems });
+  const store = buildkit === null ? none : walkTree(buildkit, { problems: storeProblems, smallFirst: true });
   const rest = root === null || buildkit === null ? none : walkTree(root, { problems, skip: [...skip, buildkit, ...trees.flat().filter((t) => under(t, root))] });
   const perStore = trees.map(async (mine) => {
     const sum = EMPTY();

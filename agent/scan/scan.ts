@@ -25,7 +25,7 @@ import { unjoined } from './joins.js';
 import { CollectorRunner } from './runner.js';
 import { walkRestOfRoots, type RestOfRoots } from './rest-of-root.js';
 import { workOutCopiedUp, workOutWaste, type CopyUpMemo } from './stepped-analyses.js';
-import { walkDirs, type LayerCache } from './walk-dirs.js';
+import { walkDirs, type LayerCache, type ListingsMemo } from './walk-dirs.js';
 
 export type { CachedWalk, LayerCache } from './walk-dirs.js';
 
@@ -46,6 +46,8 @@ export interface ScanOptions {
   layerCache?: LayerCache;
   /** The memo of image waste (the agent's, or the persisted cache's); replaced with this scan's figures after each scan. */
   wasteMemo?: { current: Map<string, Bytes> };
+  /** The agent's memo of what its last walks of writable layers listed (walk-dirs.ts). */
+  listings?: ListingsMemo;
   /** The agent's memo of copy-up figures, replaced after each scan (stepped-analyses.ts). */
   copyUpMemo?: CopyUpMemo;
   /** The agent's previous scan's log bytes of each container: the log audit's growth (absent: none). */
@@ -205,7 +207,7 @@ export async function scan(opts: ScanOptions): Promise<Report> {
     : Promise.resolve([]);
 
   // Walk: the stores' directories, and beside them the rest of the root.
-  const walks = collect('layer-walker', (p) => walkDirs(inventory.dirs, p, opts.layerCache, { onProgress: opts.onProgress }), {
+  const walks = collect('layer-walker', (p) => walkDirs(inventory.dirs, p, opts.layerCache, { onProgress: opts.onProgress, ...(opts.listings ? { listings: opts.listings } : {}) }), {
     dirs: new Map<string, DirFact>(),
     indexes: new Map(),
     layersWalked: 0,

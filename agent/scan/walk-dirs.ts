@@ -8,7 +8,7 @@ import { markOpaque } from '../../collectors/lib/path-index.js';
 import { displayPath } from '../../collectors/lib/raw-path.js';
 import type { StoreDir } from '../../collectors/stores/store.js';
 import { readOpaqueDirs } from '../../collectors/walk/opaque-records.js';
-import { measureFile, walkTree } from '../../collectors/walk/walk-tree.js';
+import { measureFile, walkTree, type ListedWalk } from '../../collectors/walk/walk-tree.js';
 import { readStamp } from './layer-cache-file.js';
 import { sameStamp, type LayerStamp } from './layer-cache-format.js';
 
@@ -54,7 +54,17 @@ async function opaqueFromRecord(d: StoreDir, index: LayerIndex, problems: Proble
   }
 }
 
+/**
+ * How the agent's last scan walked each tree it walks every scan (writable layers, orphans), by
+ * the tree's path, and that scan's number: walk-tree.ts's listed walks.
+ */
+export interface ListingsMemo {
+  scan: number;
+  current: Map<string, 'listed' | 'big'>;
+}
+
 export interface WalkDirsOptions {
+  listings?: ListingsMemo;
   /** Take opaque directories from the stores' records (default: when trusted.* xattrs are hidden from this process). */
   opaqueFromRecords?: boolean;
   onProgress?: (done: number, total: number) => void;
@@ -70,6 +80,8 @@ export async function walkDirs(
   const fromRecords = opts.opaqueFromRecords ?? !readsTrustedXattrs();
   const out: WalkedDirs = { dirs: new Map(), indexes: new Map(), layersWalked: 0, layersReused: 0, fresh: new Set() };
   const liveKeys = new Set<string>();
+  const nextListings = new Map<string, 'listed' | 'big'>();
+  if (opts.listings) opts.listings.scan += 1;
   const fact = (d: StoreDir, bytes: Bytes): DirFact => ({ id: d.id, role: d.role, path: d.path, bytes, ...(d.kind ? { kind: d.kind } : {}) });
   async function measure(d: StoreDir): Promise<void> {
     if (d.file) {
@@ -87,7 +99,12 @@ export async function walkDirs(
       return;
     }
     const walkProblems: Problem[] = [];
-    const walked = await walkTree(d.path, { problems: walkProblems, index: d.index, opaque: d.opaque, ...(d.entries !== undefined ? { entries: d.entries } : { smallFirst: true }) });
+    // A tree that is no committed layer is walked every scan: its listings make the next walk cheaper.
+    const memo = opts.listings && !d.cacheKey && d.entries === undefined ? opts.listings : null;
+    const listed: ListedWalk | undefined = memo
+      ? { scan: memo.scan, last: memo.current.get(d.path), note: (how) => void (how === 'small' ? nextListings.delete(d.path) : nextListings.set(d.path, how)) }
+      : undefined;
+    const walked = await walkTree(d.path, { problems: walkProblems, index: d.index, opaque: d.opaque, ...(d.entries !== undefined ? { entries: d.entries } : { smallFirst: true }), ...(listed ? { listed } : {}) });
     if (fromRecords && d.opaque && walked.index) await opaqueFromRecord(d, walked.index, walkProblems);
     // A directory gone before its walk began (a container or image removed during the scan): its
     // object is still in the scan's lists, so its 0 is named rather than shown as a size.
@@ -119,5 +136,6 @@ export async function walkDirs(
     }),
   );
   if (cache) for (const k of cache.keys()) if (!liveKeys.has(k)) cache.delete(k);
+  if (opts.listings) opts.listings.current = nextListings;
   return out;
 }

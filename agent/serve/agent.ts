@@ -7,6 +7,7 @@ import type { Report } from '../model/report.js';
 import { ScanLoop } from './scheduler.js';
 import { PersistedLayerCache, type CacheSetup } from '../scan/persisted-cache.js';
 import { scan, type LayerCache, type ScanOptions } from '../scan/scan.js';
+import type { ListingsMemo } from '../scan/walk-dirs.js';
 import type { CopyUpMemo } from '../scan/stepped-analyses.js';
 import { VERSION } from '../cli/version.js';
 import { startServer } from './server.js';
@@ -71,6 +72,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   const layerCache: LayerCache = persisted?.cache ?? new Map();
   const wasteMemo = persisted?.wasteMemo ?? { current: new Map() };
   const copyUpMemo: CopyUpMemo = { current: new Map() };
+  const listings: ListingsMemo = { scan: 0, current: new Map() };
   let last: Report | null = null;
   let slowLogged = false;
 
@@ -78,7 +80,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     const { dockerRoot, dockerHost, host, containerd, apiTimeoutMs, ownerLabels, podLogs } = opts;
     // The previous scan's log bytes, for the log audit's growth since then.
     const previousLogs = last ? previousLogsOf(last) : undefined;
-    const report = await scan({ dockerRoot, dockerHost, host, containerd, apiTimeoutMs, ownerLabels, podLogs, layerCache, wasteMemo, copyUpMemo, previousLogs, hostFacts: await hostFacts });
+    const report = await scan({ dockerRoot, dockerHost, host, containerd, apiTimeoutMs, ownerLabels, podLogs, layerCache, wasteMemo, copyUpMemo, listings, previousLogs, hostFacts: await hostFacts });
     metrics.update(report);
     reportText = await reportRegistry.metrics();
     // Written only when this scan changed it (a layer walked or gone): the check is cheap.

@@ -10,6 +10,10 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { Readable } from 'node:stream';
 import { walkChildModule } from '../host/sea.js';
+import { PathIndexBuilder } from '../lib/path-index-builder.js';
+import { collectGarbage } from './collect-garbage.js';
+import type { WalkOutcome } from './tally.js';
+import type { WalkJob, WalkReply } from './walk-pool.js';
 
 /** A running find, wherever it was started. */
 export interface FindChild {
@@ -41,6 +45,14 @@ function direct(argv: string[]): FindChild {
   };
 }
 
+interface ListedWalkPending {
+  index: boolean;
+  builder: PathIndexBuilder | null;
+  broken?: Error;
+  resolve: (o: WalkOutcome | 'too big') => void;
+  reject: (e: Error) => void;
+}
+
 interface Remote {
   stderr: (text: string) => void;
   exit: (code: number | null, signal: string | null) => void;
@@ -49,6 +61,7 @@ interface Remote {
 
 class Spawner {
   private readonly remotes = new Map<number, Remote>();
+  private readonly walks = new Map<number, ListedWalkPending>();
   /** Server ends not yet claimed, by the token their client wrote. */
   private readonly accepted = new Map<string, (socket: net.Socket) => void>();
   private nextId = 1;
@@ -63,17 +76,10 @@ class Spawner {
     private readonly server: net.Server,
     private readonly path: string,
   ) {
-    child.on('message', (m: SpawnReply) => {
-      const r = this.remotes.get(m.id);
-      if (!r) return;
-      if ('stderr' in m) r.stderr(m.stderr);
-      else if ('exit' in m) {
-        this.remotes.delete(m.id);
-        r.exit(m.exit, m.signal);
-      } else {
-        this.remotes.delete(m.id);
-        r.error(new Error(m.error));
-      }
+    child.on('message', (m: SpawnReply | WalkReply) => {
+      const w = this.walks.get(m.id);
+      if (w) return void this.walkReply(w, m as WalkReply);
+      this.findReply(m as SpawnReply);
     });
     child.once('exit', () => this.fail('the process that starts finds exited'));
     child.on('error', () => undefined); // 'exit' follows
@@ -96,6 +102,8 @@ class Spawner {
     }
     server.unref();
     const child = fork(walkChildModule(new URL('./walk-child.js', import.meta.url)), [], {
+      // Typed arrays (a listed walk's index chunks) cross intact with the structured-clone serializer.
+      serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       execArgv: [],
     });
@@ -133,12 +141,67 @@ class Spawner {
       this.remotes.delete(id);
       r.error(new Error(`find lost: ${why}`));
     }
+    for (const [id, w] of this.walks) {
+      this.walks.delete(id);
+      w.reject(new Error(`walk lost: ${why}`));
+    }
+  }
+
+  private findReply(m: SpawnReply): void {
+    const r = this.remotes.get(m.id);
+    if (!r) return;
+    if ('stderr' in m) r.stderr(m.stderr);
+    else if ('exit' in m) {
+      this.remotes.delete(m.id);
+      r.exit(m.exit, m.signal);
+    } else {
+      this.remotes.delete(m.id);
+      r.error(new Error(m.error));
+    }
+  }
+
+  /**
+   * Walks a tree walked every scan in the spawner, which keeps what it listed there for the next
+   * time (walk-child.ts, listings.ts): 'too big' when the tree holds more than it remembers.
+   */
+  walkListed(root: string, opts: { index: boolean; opaque: boolean }, scan: number): Promise<WalkOutcome | 'too big'> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.walks.set(id, { index: opts.index, builder: opts.index ? new PathIndexBuilder() : null, resolve, reject });
+      this.idle();
+      const job: WalkJob = { id, root, index: opts.index, opaque: opts.opaque, skip: [], listed: { scan } };
+      this.child.send(job, undefined, {}, (e) => {
+        if (!e) return;
+        this.walks.delete(id);
+        this.idle();
+        reject(e);
+      });
+    });
+  }
+
+  private walkReply(w: ListedWalkPending, m: WalkReply): void {
+    if ('chunk' in m) {
+      try {
+        w.builder?.append(m.chunk);
+      } catch (e) {
+        w.broken = e as Error;
+        w.builder = null;
+      }
+      return;
+    }
+    this.walks.delete(m.id);
+    this.idle();
+    if ('error' in m) return w.reject(new Error(m.error));
+    if ('tooBig' in m) return w.resolve('too big');
+    if (w.broken) return w.reject(w.broken);
+    if (w.index !== (m.tail !== null)) return w.reject(new Error('the spawner replied without the index asked for'));
+    w.resolve({ ...m.outcome, index: w.builder && m.tail ? w.builder.finish(m.tail, collectGarbage) : null });
   }
 
   /** Whether the spawner may keep a one-off report alive: only while a find runs. */
   private idle(): void {
     const channel = this.child.channel as { ref(): void; unref(): void } | undefined;
-    if (this.remotes.size === 0) {
+    if (this.remotes.size === 0 && this.walks.size === 0) {
       this.child.unref();
       channel?.unref();
     } else {
@@ -211,16 +274,37 @@ class Spawner {
 }
 
 let spawner: Promise<Spawner | null> | null = null;
+let started: Spawner | null = null;
 
-/** Forks the spawner now (at start, while this process is small); later calls do nothing. */
+/**
+ * Forks the spawner now (at start, while this process is small); later calls do nothing while
+ * it runs, and fork a new one once it has died (the agent asks at every scan).
+ */
 export function prepareFindSpawner(): void {
-  spawner ??= Spawner.start().catch(() => null);
+  if (spawner && (started === null || started.alive)) return;
+  spawner = Spawner.start()
+    .then((s) => (started = s))
+    .catch(() => null);
 }
 
 /** The spawner's process id while it runs (tests, diagnostics). */
 export async function findSpawnerPid(): Promise<number | null> {
   const s = await spawner;
   return s?.alive ? (s.pid ?? null) : null;
+}
+
+/**
+ * A tree walked every scan, walked in the spawner with what it listed there last time; null
+ * when there is no spawner (find walks it), 'too big' when the spawner will not remember it.
+ */
+export async function walkListedInSpawner(root: string, opts: { index: boolean; opaque: boolean }, scan: number): Promise<WalkOutcome | 'too big' | null> {
+  const s = await spawner;
+  if (!s?.alive) return null;
+  try {
+    return await s.walkListed(root, opts, scan);
+  } catch {
+    return null; // lost with the spawner: walked here instead
+  }
 }
 
 /** Starts find with `argv` (LC_ALL=C), through the spawner when there is one. */

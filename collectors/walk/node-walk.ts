@@ -10,6 +10,7 @@ import type { EntryKind } from '../lib/facts.js';
 import { childHash, ROOT_HASH } from '../lib/path-index.js';
 import { joinRaw, rawName, type RawPath } from '../lib/raw-path.js';
 import { runInSlices } from '../lib/serving-first.js';
+import { namesOf, stillListed, type Listings, type ListingsCapture } from './listings.js';
 import { reachable, withOpenDir, withReachable } from './long-path.js';
 import { AT_ROOT, isOpaqueDir, NOT_ENTERED, TreeTally, type EntryStat, type WalkOutcome } from './tally.js';
 
@@ -108,6 +109,11 @@ const EMPTY_SKIP: ReadonlySet<string> = new Set();
 /** Thrown inside a walk that was to stop once it met more entries than it was given. */
 const TOO_BIG = Symbol('more entries than asked for');
 
+/** Whether a stepped walk stopped because the tree holds more entries than it was given. */
+export function wasTooBig(e: unknown): boolean {
+  return e === TOO_BIG;
+}
+
 /**
  * A directory's names, or null when it holds more than `most`: read a few dozen at a time, so
  * that a directory of a million names costs no more than `most` of them to find that out. In
@@ -186,13 +192,90 @@ export function* walkSteps(root: RawPath, opts: WalkOptions, tally = new TreeTal
   return tally.outcome();
 }
 
+/** Entries between two pauses of a listed walk: each is an lstat on this thread (several µs). */
+const LISTED_STEP = 64;
+
+/**
+ * The walk of a tree walked before (a writable layer; listings.ts): a directory unchanged since
+ * `previous` was read is not read again, each entry is still lstat-ed. Depth first in the order
+ * the names were listed, as find walks, so that an unchanged tree gives the very index its
+ * first walk gave (the agent's copy-up memo compares them). Every directory's names go to
+ * `capture`. With `most`, it gives up (TOO_BIG) at the first directory that would take it past
+ * that many entries (walkIfSmall).
+ */
+export function* walkListedSteps(
+  root: string,
+  opts: Pick<WalkOptions, 'index' | 'opaque'>,
+  tally: TreeTally,
+  previous: Listings | null,
+  capture: ListingsCapture,
+  most = Infinity,
+): Generator<void, WalkOutcome> {
+  const fs = nodeWalkFs;
+  let seen = 0;
+  const list = (path: RawPath, st: Stats): Buffer[] | null => {
+    const kept = previous ? stillListed(previous, path, st.ino, st.ctimeMs) : null;
+    if (kept) {
+      if (seen + kept.count > most) throw TOO_BIG;
+      capture.keep(path as string, kept);
+      return namesOf(kept);
+    }
+    let names: Buffer[] | null;
+    try {
+      names = most === Infinity ? fs.readdir(path) : readdirAtMost(path, most - seen);
+    } catch (e) {
+      tally.error(path, e);
+      capture.fail();
+      return null;
+    }
+    if (names === null) throw TOO_BIG;
+    capture.add(path, st.ino, names);
+    return names;
+  };
+  // A problem anywhere keeps no listings: the next walk reads every directory.
+  const lstatOrNull = (path: RawPath): Stats | null => {
+    try {
+      return fs.lstat(path);
+    } catch (e) {
+      tally.error(path, e);
+      capture.fail();
+      return null;
+    }
+  };
+  const rootStat = lstatOrNull(root);
+  if (!rootStat || !tally.root(entryStat(rootStat))) return tally.outcome();
+  const top = list(root, rootStat);
+  const frames: Array<{ path: RawPath; hash: number; entry: number; names: Buffer[]; at: number }> = top
+    ? [{ path: root, hash: ROOT_HASH, entry: AT_ROOT, names: top, at: 0 }]
+    : [];
+  while (frames.length > 0) {
+    const dir = frames[frames.length - 1]!;
+    if (dir.at === dir.names.length) {
+      frames.pop();
+      continue;
+    }
+    const name = dir.names[dir.at++]!;
+    if (++seen % LISTED_STEP === 0) yield;
+    const path = joinRaw(dir.path, name);
+    const st = lstatOrNull(path);
+    if (!st) continue;
+    const hash = tally.indexing ? childHash(dir.hash, name) : 0;
+    const kind = tally.indexing ? kindOf(st, path, fs, tally) : null;
+    const entry = tally.add(entryStat(st), kind, hash, dir.entry);
+    if (entry === NOT_ENTERED) continue;
+    const names = list(path, st);
+    if (names) frames.push({ path, hash, entry, names, at: 0 });
+  }
+  return tally.outcome();
+}
+
 /**
  * A tree of unknown size, walked on this thread at once when it holds at most `most` entries
  * under its root; null, with nothing counted, when it holds more (a walker's then: find, or a
  * walker process). Most writable layers hold a few files, and a walker costs more to start.
  */
-export function walkIfSmall(root: RawPath, opts: Omit<WalkOptions, 'fs' | 'relative'>, most: number): WalkOutcome | null {
-  const steps = walkSteps(root, { ...opts, relative: false }, undefined, most);
+export function walkIfSmall(root: RawPath, opts: Omit<WalkOptions, 'fs' | 'relative'>, most: number, tally?: TreeTally): WalkOutcome | null {
+  const steps = walkSteps(root, { ...opts, relative: false }, tally, most);
   try {
     for (;;) {
       const r = steps.next();

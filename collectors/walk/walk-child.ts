@@ -8,7 +8,8 @@ import type { Socket } from 'node:net';
 import type { IndexChunk } from '../lib/path-index-builder.js';
 import type { SpawnRequest } from './find-spawner.js';
 import { handleSpawnRequest, isSpawnRequest } from './find-spawner-child.js';
-import { walkSteps } from './node-walk.js';
+import { ListingsCapture, listingsUsable, MAX_LISTED_NAMES, SYSTEM_CLOCK, type Listings } from './listings.js';
+import { walkListedSteps, walkSteps, wasTooBig, type WalkOutcome } from './node-walk.js';
 import { TreeTally } from './tally.js';
 import type { WalkJob, WalkReply } from './walk-pool.js';
 
@@ -23,7 +24,38 @@ function send(message: WalkReply): Promise<void> {
 const startRss = process.memoryUsage.rss();
 const grown = () => process.memoryUsage.rss() > 1.5 * startRss;
 
-async function walk(job: WalkJob): Promise<Extract<WalkReply, { outcome: unknown }>> {
+// The spawner's listed walks: what it listed in each tree the last time, and the scan that was.
+const listings = new Map<string, { listings: Listings; scan: number }>();
+let listingsScan = -1;
+/** Names remembered across every tree: a host of many busy containers keeps this process small. */
+const MAX_NAMES_HELD = 10 * MAX_LISTED_NAMES;
+
+/** A listed walk's steps, and what to do with its outcome: keep its listings. */
+function listedWalk(job: WalkJob & { listed: { scan: number } }, tally: TreeTally): { steps: Generator<void, WalkOutcome>; keep(o: WalkOutcome): void } {
+  const { scan } = job.listed;
+  if (scan !== listingsScan) {
+    // A tree not walked in this scan or the last one is gone (its container removed).
+    listingsScan = scan;
+    for (const [root, l] of listings) if (l.scan < scan - 1) listings.delete(root);
+  }
+  const kept = listings.get(job.root);
+  listings.delete(job.root);
+  const previous = kept && listingsUsable(kept.listings, SYSTEM_CLOCK) ? kept.listings : null;
+  const capture = ListingsCapture.startingNow();
+  return {
+    // A tree grown far past what was remembered, or first met too big, goes to find.
+    steps: walkListedSteps(job.root, { index: job.index, opaque: job.opaque }, tally, previous, capture, previous ? 2 * MAX_LISTED_NAMES : MAX_LISTED_NAMES),
+    keep(o) {
+      if (o.problems.length > 0) return;
+      const got = capture.result();
+      let held = 0;
+      for (const l of listings.values()) held += l.listings.names;
+      if (got && held + got.names <= MAX_NAMES_HELD) listings.set(job.root, { listings: got, scan });
+    },
+  };
+}
+
+async function walk(job: WalkJob): Promise<Exclude<WalkReply, { chunk: unknown }>> {
   const ready: IndexChunk[] = [];
   const tally = new TreeTally(job.index, job.opaque, (chunk) => ready.push(chunk));
   // At most one chunk on its way while the walk goes on, and one more filling.
@@ -35,9 +67,17 @@ async function walk(job: WalkJob): Promise<Extract<WalkReply, { outcome: unknown
       sending.catch(() => undefined); // handled where it is awaited
     }
   };
-  const steps = walkSteps(job.root, { index: job.index, opaque: job.opaque, skip: job.skip, relative: true }, tally);
-  let r = steps.next();
-  for (; !r.done; r = steps.next()) if (ready.length > 0) await flush();
+  const listed = job.listed ? listedWalk({ ...job, listed: job.listed }, tally) : null;
+  const steps = listed ? listed.steps : walkSteps(job.root, { index: job.index, opaque: job.opaque, skip: job.skip, relative: true }, tally);
+  let r;
+  try {
+    for (r = steps.next(); !r.done; r = steps.next()) if (ready.length > 0) await flush();
+  } catch (e) {
+    if (!wasTooBig(e)) throw e;
+    await sending.catch(() => undefined);
+    return { id: job.id, tooBig: true, grown: grown() };
+  }
+  listed?.keep(r.value);
   const tail = tally.indexTail();
   await flush();
   await sending;

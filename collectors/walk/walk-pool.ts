@@ -16,6 +16,11 @@ export interface WalkJob {
   index: boolean;
   opaque: boolean;
   skip: string[];
+  /**
+   * A tree walked every scan (the find spawner's jobs, find-spawner.ts): walked with what this
+   * process listed in it the last time (listings.ts), `scan` the agent's scan number.
+   */
+  listed?: { scan: number };
 }
 
 /**
@@ -26,7 +31,9 @@ export type WalkReply =
   | { id: number; chunk: IndexChunk }
   /** `grown`: the process is much bigger than it started (a big walk's garbage): it should not be kept. */
   | { id: number; outcome: WalkOutcome; tail: IndexTail | null; grown: boolean }
-  | { id: number; error: string; grown: boolean };
+  | { id: number; error: string; grown: boolean }
+  /** A listed walk given up: the tree holds more than is remembered (find walks it). */
+  | { id: number; tooBig: true; grown: boolean };
 
 interface Pending {
   job: WalkJob;
@@ -112,6 +119,7 @@ class WalkPool {
         if (settled || !p) return;
         settled = true;
         if ('error' in reply) p.reject(new Error(reply.error));
+        else if ('tooBig' in reply) p.reject(new Error('walker process gave up a listed walk it was not given'));
         else {
           try {
             p.resolve(settle(p, reply));

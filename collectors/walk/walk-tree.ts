@@ -4,11 +4,11 @@
 // trees, test/e2e/walkers.test.ts on a real daemon's layers).
 import { lstatSync, promises as fsp, readdirSync } from 'node:fs';
 import { joinRaw } from '../lib/raw-path.js';
-import type { Problem } from '../lib/facts.js';
+import type { EntryKind, Problem } from '../lib/facts.js';
 import { inSlice } from '../lib/serving-first.js';
 import { findInto, gnuFindAvailable, walkWithFind } from './find-walk.js';
-import { prepareFindSpawner } from './find-spawner.js';
-import { TreeTally, walkErrorMessage, type WalkOutcome } from './tally.js';
+import { prepareFindSpawner, walkListedInSpawner } from './find-spawner.js';
+import { AT_ROOT, TreeTally, walkErrorMessage, type EntryStat, type WalkOutcome } from './tally.js';
 import { walkerCount, walkInPool, warmWalkers } from './walk-pool.js';
 import { entryStat, skipSet, walkIfSmall, walkYieldingInto, type WalkOptions } from './node-walk.js';
 
@@ -99,9 +99,53 @@ async function walkSkipping(root: string, opts: WalkOptions & { skip: string[] }
       }
     }
   }
-  if (whole.length) small.push(withFindSlot(() => findInto(whole, tally)));
+  // Most of what is left is a few entries each (networks, plugins, the daemon's own containerd):
+  // walked here, each up to a few hundred entries; what is bigger goes to one find.
+  const big: string[] = [];
+  for (const path of whole) {
+    const walked = await inSlice(() => recordIfSmall(path, SMALL_TREE));
+    if (walked) walked.replayInto(tally);
+    else big.push(path);
+  }
+  if (big.length) small.push(withFindSlot(() => findInto(big, tally)));
   await Promise.all(small);
   return tally.outcome();
+}
+
+/**
+ * A tally that keeps what it was given, so that a small walk of its own can be added to another
+ * tally entry by entry, as though walked into it (hardlinks across the two counted once).
+ */
+class RecordingTally extends TreeTally {
+  private readonly calls: Array<{ st: EntryStat; root: boolean }> = [];
+
+  constructor() {
+    super(false);
+  }
+
+  override root(st: EntryStat): boolean {
+    this.calls.push({ st, root: true });
+    return super.root(st);
+  }
+
+  override add(st: EntryStat, kind: EntryKind | null, hash: number, parent: number): number {
+    this.calls.push({ st, root: false });
+    return super.add(st, kind, hash, parent);
+  }
+
+  replayInto(tally: TreeTally): void {
+    for (const c of this.calls) {
+      if (c.root) tally.root(c.st);
+      else tally.add(c.st, null, 0, AT_ROOT);
+    }
+    tally.problems.push(...this.problems);
+  }
+}
+
+/** A tree walked here into a RecordingTally when it holds at most `most` entries; else null. */
+function recordIfSmall(root: string, most: number): RecordingTally | null {
+  const tally = new RecordingTally();
+  return walkIfSmall(root, {}, most, tally) ? tally : null;
 }
 
 /**
@@ -116,7 +160,8 @@ const SMALL_TREE = 256;
  * (tests that stage races) the Node walker runs inline, and so it does for a tree known to be
  * small, or thought small (`smallFirst`) and found so.
  */
-export async function walkTree(root: string, opts: WalkOptions & { problems: Problem[] }): Promise<Omit<WalkOutcome, 'problems'>> {
+export async function walkTree(root: string, opts: WalkOptions & { problems: Problem[]; listed?: ListedWalk }): Promise<Omit<WalkOutcome, 'problems'>> {
+  if (opts.listed && !opts.fs && !opts.skip?.length && opts.entries === undefined && typeof root === 'string') return walkListed(root, opts, opts.listed);
   let outcome: WalkOutcome;
   const tryHere = opts.smallFirst === true && opts.entries === undefined && !opts.fs && !opts.skip?.length;
   const small = tryHere ? await inSlice(() => walkIfSmall(root, opts, SMALL_TREE)) : null;
@@ -139,6 +184,43 @@ export async function walkTree(root: string, opts: WalkOptions & { problems: Pro
   }
   opts.problems.push(...outcome.problems);
   return { size: outcome.size, index: outcome.index };
+}
+
+/**
+ * A tree walked every scan by the agent (a writable layer, an orphan): the scan's number, how
+ * the last scan walked it, and where this walk says how it went.
+ */
+export interface ListedWalk {
+  scan: number;
+  /** In the find spawner, which remembers what it listed ('listed'); by find, too big to remember ('big'). */
+  last: 'listed' | 'big' | undefined;
+  note(how: 'listed' | 'big' | 'small'): void;
+}
+
+/**
+ * A tree the agent walks again and again, in the find spawner: it keeps what it listed in each
+ * directory (listings.ts), and an unchanged directory is not read again, where find reads every
+ * one. Small trees are walked here, and one too big to remember by find, as any other.
+ */
+async function walkListed(root: string, opts: WalkOptions & { problems: Problem[] }, listed: ListedWalk): Promise<Omit<WalkOutcome, 'problems'>> {
+  const { listed: _, ...plain } = opts as WalkOptions & { problems: Problem[]; listed?: ListedWalk };
+  if (listed.last !== 'big' && (await findWanted())) {
+    // Small-first here, unless the spawner had it last time: it was bigger than that then.
+    const small = listed.last === 'listed' || opts.smallFirst !== true ? null : await inSlice(() => walkIfSmall(root, opts, SMALL_TREE));
+    if (small) {
+      listed.note('small');
+      opts.problems.push(...small.problems);
+      return { size: small.size, index: small.index };
+    }
+    const walked = await walkListedInSpawner(root, { index: opts.index === true, opaque: opts.opaque ?? opts.index === true }, listed.scan);
+    if (walked && walked !== 'too big') {
+      listed.note('listed');
+      opts.problems.push(...walked.problems);
+      return { size: walked.size, index: walked.index };
+    }
+    if (walked === 'too big') listed.note('big');
+  } else if (listed.last === 'big') listed.note('big');
+  return walkTree(root, plain);
 }
 
 /** One file on both bases (a content blob): no walk, one lstat; a problem makes it 0. */

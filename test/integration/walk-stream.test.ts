@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Problem } from '../../collectors/lib/facts.js';
 import { type PathIndex } from '../../collectors/lib/path-index.js';
 import { INDEX_CHUNK } from '../../collectors/lib/path-index-builder.js';
+import { findSpawnerPid } from '../../collectors/walk/find-spawner.js';
 import { gnuFindAvailable } from '../../collectors/walk/find-walk.js';
 import { walkYieldingInto } from '../../collectors/walk/node-walk.js';
 import { TreeTally } from '../../collectors/walk/tally.js';
@@ -39,8 +40,11 @@ function makeTree(root: string): void {
 }
 
 /** This process's walker processes (walk-child.js) by pid. */
-function walkerPids(): number[] {
+/** Walker processes of the pool: the find spawner (a walker process too) stays, and is left out. */
+async function walkerPids(): Promise<number[]> {
+  const spawner = await findSpawnerPid();
   return childPids().filter((pid) => {
+    if (pid === spawner) return false;
     try {
       return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('walk-child');
     } catch {
@@ -99,7 +103,7 @@ describe('the index streamed from walker processes, past two chunks', function (
     let still = 0;
     while (Date.now() < deadline && (pid === 0 || Date.now() - still < 500)) {
       if (pid === 0) {
-        pid = walkerPids().find((p) => cwdOf(p).startsWith(`${root}/`)) ?? 0;
+        pid = (await walkerPids()).find((p) => cwdOf(p).startsWith(`${root}/`)) ?? 0;
         if (pid) [last, still] = [cpuTicks(pid), Date.now()];
         continue;
       }
@@ -149,7 +153,7 @@ describe('the index streamed from walker processes, past two chunks', function (
   it('walker processes leave once idle (250 ms after their last walk)', async () => {
     await walkWith('node', root);
     await new Promise((r) => setTimeout(r, 1000));
-    assert.deepEqual(walkerPids(), []);
+    assert.deepEqual(await walkerPids(), []);
     const again = await walkWith('node', join(root, 'd1'));
     assert.deepEqual(again.problems, []);
     assert.equal(again.index!.count, PER_DIR, 'a new one walks the next');
