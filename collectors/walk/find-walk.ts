@@ -15,6 +15,7 @@ import { sliceMs } from '../lib/serving-first.js';
 import { startFind } from './find-spawner.js';
 import { withReachable } from './long-path.js';
 import { FIND_FORMAT, FindRecordParser, parseFindError, recordName, SINGLE_LINK_FORMAT, type FindRecord } from './find-records.js';
+import { MAX_LISTED_NAMES, type ListingsCapture } from './listings.js';
 import { AT_ROOT, NOT_ENTERED, TreeTally, type EntryStat, type WalkOutcome } from './tally.js';
 
 function gnuVersion(command: string, project: string): Promise<boolean> {
@@ -88,9 +89,12 @@ export async function walkWithFind(root: string, opts: { index?: boolean; opaque
 
 /**
  * Walks trees with one GNU find into `tally`, which may be summing other trees too. Each root
- * counts as a walk's root (TreeTally.root).
+ * counts as a walk's root (TreeTally.root). With `capture` (one root: the find spawner's listed
+ * walks, walk-child.ts), each directory's names go there in the order find printed them
+ * (listings.ts); past what a capture holds, find is stopped and the capture says it overflowed.
  */
-export async function findInto(roots: string[], tally: TreeTally): Promise<void> {
+export async function findInto(roots: string[], tally: TreeTally, capture?: ListingsCapture): Promise<void> {
+  if (capture && roots.length !== 1) throw new Error('findInto: listings are kept for a walk of one root');
   const parser = new FindRecordParser();
   // find names each root as given (resolved), in the order given.
   const tops = roots.map((r) => resolve(r));
@@ -102,6 +106,12 @@ export async function findInto(roots: string[], tally: TreeTally): Promise<void>
   const entries: number[] = [AT_ROOT];
   const st: EntryStat = { isDir: false, dev: 0, ino: 0, nlink: 0, blocks: 0, size: 0 };
   let descend = false;
+  // By depth, the names of the directory being listed there, and its inode (with `capture`).
+  const lists: Buffer[][] = [];
+  const inos: number[] = [];
+  const listed = (depth: number) => capture!.add(paths[depth]!, inos[depth]!, lists[depth]!);
+  let overflowed: (() => void) | null = null;
+  let names = 0;
 
   const onRecord = (r: FindRecord) => {
     st.isDir = r.type === 'd';
@@ -117,6 +127,10 @@ export async function findInto(roots: string[], tally: TreeTally): Promise<void>
       while (current < roots.length - 1 && basename(tops[current]!) !== name);
       paths[0] = roots[current]!;
       descend = tally.root(st);
+      if (capture && descend) {
+        lists[0] = [];
+        inos[0] = st.ino;
+      }
       return;
     }
     // A root on another device than the tally's: find walks it (-xdev bounds it), nothing counts.
@@ -128,10 +142,27 @@ export async function findInto(roots: string[], tally: TreeTally): Promise<void>
     const hash = tally.indexing ? childHashBytes(hashes[up]!, r.bytes, r.nameStart, r.nameEnd) : 0;
     const kind = tally.indexing ? kindOf(r.type, path, tally) : null;
     const entry = tally.add(st, kind, hash, entries[up]!);
+    if (capture) {
+      // A directory's names are all in once a record at its depth or above comes next.
+      for (let d = lists.length - 1; d >= r.depth; d--) listed(d);
+      lists.length = Math.min(lists.length, r.depth);
+      lists[up]!.push(Buffer.from(r.bytes.subarray(r.nameStart, r.nameEnd)));
+      // Counted as they come: one directory of a million names is given up at the limit too.
+      if (++names > MAX_LISTED_NAMES) capture.overflow();
+      if (capture.overflowed) {
+        lists.length = 0;
+        capture = undefined;
+        overflowed!();
+      }
+    }
     if (entry !== NOT_ENTERED) {
       paths[r.depth] = path;
       hashes[r.depth] = hash;
       entries[r.depth] = entry;
+      if (capture) {
+        lists[r.depth] = [];
+        inos[r.depth] = st.ino;
+      }
     }
   };
 
@@ -164,6 +195,11 @@ export async function findInto(roots: string[], tally: TreeTally): Promise<void>
       else child.stdout.resume();
       return false;
     };
+    // Too big to remember: the walk is given up (the caller walks it again without listings).
+    overflowed = () => {
+      broken = true;
+      child.kill();
+    };
     child.stdout.on('data', (chunk: Buffer) => {
       if (broken) return;
       parser.push(chunk);
@@ -192,6 +228,7 @@ export async function findInto(roots: string[], tally: TreeTally): Promise<void>
           const { path, error } = parseFindError(line);
           tally.error(path === null ? roots[0]! : asGiven(path), error);
         }
+        if (capture) for (let d = lists.length - 1; d >= 0; d--) listed(d);
         // A find that could not start, or was stopped for output it could not read, has said so.
         if (broken || failed) {
           // nothing more to say

@@ -77,6 +77,7 @@ export class ListingsCapture {
   private readonly dirs = new Map<string, Listed>();
   private names = 0;
   private dropped = false;
+  private tooMany = false;
 
   constructor(private readonly started: { wallMs: number; monoMs: number }) {}
 
@@ -88,7 +89,7 @@ export class ListingsCapture {
   add(path: RawPath, ino: number, names: readonly Buffer[]): void {
     if (this.dropped) return;
     this.names += names.length;
-    if (this.names > MAX_LISTED_NAMES) return this.fail();
+    if (this.names > MAX_LISTED_NAMES) return this.overflow();
     if (typeof path === 'string') this.dirs.set(path, { ino, names: Buffer.concat(joinable(names)), count: names.length });
   }
 
@@ -96,8 +97,18 @@ export class ListingsCapture {
   keep(path: string, d: Listed): void {
     if (this.dropped) return;
     this.names += d.count;
-    if (this.names > MAX_LISTED_NAMES) return this.fail();
+    if (this.names > MAX_LISTED_NAMES) return this.overflow();
     this.dirs.set(path, d);
+  }
+
+  /** More names than are kept: nothing is kept, and the walk may stop (overflowed). */
+  overflow(): void {
+    this.tooMany = true;
+    this.fail();
+  }
+
+  get overflowed(): boolean {
+    return this.tooMany;
   }
 
   fail(): void {

@@ -9,6 +9,7 @@ import type { IndexChunk } from '../lib/path-index-builder.js';
 import type { SpawnRequest } from './find-spawner.js';
 import { handleSpawnRequest, isSpawnRequest } from './find-spawner-child.js';
 import { ListingsCapture, listingsUsable, MAX_LISTED_NAMES, SYSTEM_CLOCK, type Listings } from './listings.js';
+import { findInto } from './find-walk.js';
 import { walkListedSteps, walkSteps, wasTooBig, type WalkOutcome } from './node-walk.js';
 import { TreeTally } from './tally.js';
 import type { WalkJob, WalkReply } from './walk-pool.js';
@@ -30,8 +31,15 @@ let listingsScan = -1;
 /** Names remembered across every tree: a host of many busy containers keeps this process small. */
 const MAX_NAMES_HELD = 10 * MAX_LISTED_NAMES;
 
-/** A listed walk's steps, and what to do with its outcome: keep its listings. */
-function listedWalk(job: WalkJob & { listed: { scan: number } }, tally: TreeTally): { steps: Generator<void, WalkOutcome>; keep(o: WalkOutcome): void } {
+/**
+ * A listed walk: with what was listed last time, the Node walker's steps; the first time, GNU
+ * find (twice as fast as reading every directory here), its records parsed here. Then what to do
+ * with its outcome: keep its listings.
+ */
+function listedWalk(
+  job: WalkJob & { listed: { scan: number } },
+  tally: TreeTally,
+): { steps: Generator<void, WalkOutcome> | null; find: () => Promise<boolean>; keep(o: WalkOutcome): void } {
   const { scan } = job.listed;
   if (scan !== listingsScan) {
     // A tree not walked in this scan or the last one is gone (its container removed).
@@ -43,8 +51,12 @@ function listedWalk(job: WalkJob & { listed: { scan: number } }, tally: TreeTall
   const previous = kept && listingsUsable(kept.listings, SYSTEM_CLOCK) ? kept.listings : null;
   const capture = ListingsCapture.startingNow();
   return {
-    // A tree grown far past what was remembered, or first met too big, goes to find.
-    steps: walkListedSteps(job.root, { index: job.index, opaque: job.opaque }, tally, previous, capture, previous ? 2 * MAX_LISTED_NAMES : MAX_LISTED_NAMES),
+    // A tree grown far past what was remembered, or first met too big, goes to the agent's find.
+    steps: previous ? walkListedSteps(job.root, { index: job.index, opaque: job.opaque }, tally, previous, capture, 2 * MAX_LISTED_NAMES) : null,
+    find: async () => {
+      await findInto([job.root], tally, capture);
+      return !capture.overflowed;
+    },
     keep(o) {
       if (o.problems.length > 0) return;
       const got = capture.result();
@@ -67,40 +79,55 @@ async function walk(job: WalkJob): Promise<Exclude<WalkReply, { chunk: unknown }
       sending.catch(() => undefined); // handled where it is awaited
     }
   };
-  const listed = job.listed ? listedWalk({ ...job, listed: job.listed }, tally) : null;
-  const steps = listed ? listed.steps : walkSteps(job.root, { index: job.index, opaque: job.opaque, skip: job.skip, relative: true }, tally);
-  let r;
-  try {
-    for (r = steps.next(); !r.done; r = steps.next()) if (ready.length > 0) await flush();
-  } catch (e) {
-    if (!wasTooBig(e)) throw e;
+  const tooBig = async (): Promise<Exclude<WalkReply, { chunk: unknown }>> => {
     await sending.catch(() => undefined);
     return { id: job.id, tooBig: true, grown: grown() };
+  };
+  const listed = job.listed ? listedWalk({ ...job, listed: job.listed }, tally) : null;
+  let outcome: WalkOutcome;
+  if (listed && !listed.steps) {
+    // At most MAX_LISTED_NAMES entries: less than one chunk of the index, sent once find is done.
+    if (!(await listed.find())) return tooBig();
+    outcome = tally.outcome();
+  } else {
+    const steps = listed?.steps ?? walkSteps(job.root, { index: job.index, opaque: job.opaque, skip: job.skip, relative: true }, tally);
+    let r;
+    try {
+      for (r = steps.next(); !r.done; r = steps.next()) if (ready.length > 0) await flush();
+    } catch (e) {
+      if (!wasTooBig(e)) throw e;
+      return tooBig();
+    }
+    outcome = r.value;
   }
-  listed?.keep(r.value);
+  listed?.keep(outcome);
   const tail = tally.indexTail();
   await flush();
   await sending;
-  return { id: job.id, outcome: r.value, tail, grown: grown() };
+  return { id: job.id, outcome, tail, grown: grown() };
 }
 
-// One walk at a time (the pool sends the next job after this one's reply; a walk chdirs).
+async function answer(job: WalkJob, after: () => void = () => undefined): Promise<void> {
+  let reply: WalkReply;
+  try {
+    reply = await walk(job);
+  } catch (e) {
+    reply = { id: job.id, error: (e as Error)?.message ?? String(e), grown: grown() };
+  } finally {
+    after();
+  }
+  await send(reply).catch(() => undefined); // a channel gone: 'disconnect' ends this process
+}
+
+// One walk at a time (the pool sends the next job after this one's reply; a walk chdirs). The
+// spawner's listed walks never chdir, and run side by side as the finds they stand for do.
 let queue: Promise<void> = Promise.resolve();
 process.on('message', (job: WalkJob | SpawnRequest, handle: unknown) => {
   // The find spawner is a walker process too (find-spawner.ts): it gets only these.
   if (isSpawnRequest(job)) return handleSpawnRequest(job, handle as Socket | undefined);
-  queue = queue.then(async () => {
-    let reply: WalkReply;
-    try {
-      reply = await walk(job);
-    } catch (e) {
-      reply = { id: job.id, error: (e as Error)?.message ?? String(e), grown: grown() };
-    } finally {
-      // An idle walker must not hold a directory of the docker root busy (umount, data-root moves).
-      process.chdir('/');
-    }
-    await send(reply).catch(() => undefined); // a channel gone: 'disconnect' ends this process
-  });
+  if (job.listed) return void answer(job);
+  // An idle walker must not hold a directory of the docker root busy (umount, data-root moves).
+  queue = queue.then(() => answer(job, () => process.chdir('/')));
 });
 // The agent is gone: so is its walker.
 process.on('disconnect', () => process.exit(0));

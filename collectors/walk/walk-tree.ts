@@ -212,7 +212,8 @@ async function walkListed(root: string, opts: WalkOptions & { problems: Problem[
       opts.problems.push(...small.problems);
       return { size: small.size, index: small.index };
     }
-    const walked = await walkListedInSpawner(root, { index: opts.index === true, opaque: opts.opaque ?? opts.index === true }, listed.scan);
+    // A find slot: the spawner's walk is a find, or stands for one.
+    const walked = await withFindSlot(() => walkListedInSpawner(root, { index: opts.index === true, opaque: opts.opaque ?? opts.index === true }, listed.scan));
     if (walked && walked !== 'too big') {
       listed.note('listed');
       opts.problems.push(...walked.problems);
