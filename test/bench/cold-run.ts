@@ -1,6 +1,7 @@
 // `node dist/test/bench/cold-run.js [--files 300k] [--runs 3]`: issue 16's part of the bench alone
 // (cold-bench.ts) on the fixture `npm run bench` built, written to results-cold-<files>.json.
 // `npm run bench` runs the same part inside its overlay2 part.
+import './clean-env.js';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import * as path from 'node:path';

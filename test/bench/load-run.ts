@@ -4,6 +4,7 @@
 // the scale figures of made-up hosts (scale-bench.ts). A table on stdout, everything in
 // test/bench/results-load.json; `--part serving` or `--part scale` runs one half and keeps the
 // other's figures from the last run.
+import './clean-env.js';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';

@@ -1,4 +1,5 @@
 // test/bench/results-<files>.json: every figure of a run, with the host and the commit it ran on.
+import { droppedEnv } from './clean-env.js';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -38,6 +39,7 @@ export function hostInfo(loadBefore: number[]): Record<string, unknown> {
     node: process.version,
     loadavgBefore: loadBefore.map((x) => +x.toFixed(2)),
     loadavgAfter: os.loadavg().map((x) => +x.toFixed(2)),
+    envDropped: droppedEnv,
   };
 }
 

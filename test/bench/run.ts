@@ -9,6 +9,7 @@
 // containerd image store (<files>-containerd/) gives the report of both roots against du of the
 // containerd root (containerd-bench.ts). Prints a table to stdout, progress to stderr, and
 // writes the same to test/bench/results-<files>.json.
+import './clean-env.js';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
