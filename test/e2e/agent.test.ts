@@ -181,6 +181,36 @@ describe('agent: /metrics against a real daemon', function () {
     assert.equal(pick(after, 'layerdu_image_bytes', { image_id: keepId }).length, 2, 'the others stay');
   });
 
+  it('a writable layer of hundreds of files, written between scans, is measured anew each scan and equals du', async function () {
+    // Past 256 entries the find spawner walks it, and from its second walk on with what it
+    // listed (collectors/walk/listings.ts): each start adds a file and grows another by 1 MiB,
+    // and copies one more file of the image up.
+    this.timeout(180_000);
+    const run = 'mkdir -p /w; i=0; while [ $i -lt 400 ]; do [ -e /w/f$i ] || echo $i > /w/f$i; i=$((i+1)); done; head -c 1048576 /dev/zero >> /w/grow; touch /w/n$(date +%s%N); echo more >> /k';
+    const id = (await d.docker(['create', '--network=none', '--name', 'c-many', 'keep:1', 'sh', '-c', run])).trim();
+    const upper = (await d.docker(['inspect', '--format', '{{.GraphDriver.Data.UpperDir}}', id])).trim();
+    const measured = async () => {
+      const at = Date.now() / 1000;
+      // The scan that finished after the write may have read the disk before it: the next one.
+      const s = parseExposition(await agent.scrapeAfter(lastScan(await agent.scrapeAfter(at))));
+      return { writable: value(s, 'layerdu_container_bytes', { container_id: id, name: 'c-many', image_id: keepId, scope: 'writable' }), du: await duB1(upper) };
+    };
+    const seen: number[] = [];
+    for (let start = 0; start < 3; start++) {
+      await d.docker(['start', '-a', id]);
+      const m = await measured();
+      assert.equal(m.writable, m.du, `after start ${start + 1}: the agent's writable bytes are du's`);
+      seen.push(m.writable);
+    }
+    assert.ok(seen[1]! >= seen[0]! + 1048576 && seen[2]! >= seen[1]! + 1048576, `each start grows it by 1 MiB at least: ${seen.join(', ')}`);
+    // Unchanged now: one scan more gives the same figure, and the one-off report agrees.
+    const again = await measured();
+    assert.equal(again.writable, seen[2]);
+    const r = await runReport<Report>(['--format', 'json', '--docker-root', d.root, '--docker-host', d.host, '--no-cache']);
+    assert.equal(r.json!.containers.find((c) => c.id === id)!.writable.disk, seen[2]);
+    await d.docker(['rm', id]);
+  });
+
   it('/healthz and the landing page answer during and between scans', async () => {
     const h = await get(`${agent.url}/healthz`);
     assert.equal(h.status, 200);
