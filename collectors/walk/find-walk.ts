@@ -10,12 +10,12 @@ import { lstatSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { EntryKind } from '../lib/facts.js';
 import { childHashBytes, ROOT_HASH } from '../lib/path-index.js';
-import { joinRaw, type RawPath } from '../lib/raw-path.js';
+import { joinRaw, rawName, type RawPath } from '../lib/raw-path.js';
 import { sliceMs } from '../lib/serving-first.js';
 import { startFind } from './find-spawner.js';
 import { withReachable } from './long-path.js';
 import { FIND_FORMAT, FindRecordParser, parseFindError, recordName, SINGLE_LINK_FORMAT, type FindRecord } from './find-records.js';
-import { MAX_LISTED_NAMES, type ListingsCapture } from './listings.js';
+import { MAX_LISTED_NAMES, type Listed, type ListingsCapture } from './listings.js';
 import { AT_ROOT, NOT_ENTERED, TreeTally, type EntryStat, type WalkOutcome } from './tally.js';
 
 function gnuVersion(command: string, project: string): Promise<boolean> {
@@ -106,10 +106,17 @@ export async function findInto(roots: string[], tally: TreeTally, capture?: List
   const entries: number[] = [AT_ROOT];
   const st: EntryStat = { isDir: false, dev: 0, ino: 0, nlink: 0, blocks: 0, size: 0 };
   let descend = false;
-  // By depth, the names of the directory being listed there, and its inode (with `capture`).
-  const lists: Buffer[][] = [];
-  const inos: number[] = [];
-  const listed = (depth: number) => capture!.add(paths[depth]!, inos[depth]!, lists[depth]!);
+  // With `capture`, by depth: the directory being listed there, what it holds so far, and where
+  // it sits in its parent's listing. Its listing is made once it is complete, its own
+  // subdirectories' before it (find prints a directory's whole subtree before its next sibling).
+  const open: Array<{ ino: number; names: RawPath[]; hashes: number[]; dirs: (Listed | undefined)[]; at: number }> = [];
+  const close = (depth: number) => {
+    const d = open[depth]!;
+    const made = capture!.listing(d.ino, d.names, Float64Array.from(d.hashes), d.dirs);
+    if (depth === 0) capture!.setRoot(made);
+    else open[depth - 1]!.dirs[d.at] = made;
+  };
+  const opened = (depth: number, ino: number, at: number) => void (open[depth] = { ino, names: [], hashes: [], dirs: [], at });
   let overflowed: (() => void) | null = null;
   let names = 0;
 
@@ -127,10 +134,7 @@ export async function findInto(roots: string[], tally: TreeTally, capture?: List
       while (current < roots.length - 1 && basename(tops[current]!) !== name);
       paths[0] = roots[current]!;
       descend = tally.root(st);
-      if (capture && descend) {
-        lists[0] = [];
-        inos[0] = st.ino;
-      }
+      if (capture && descend) opened(0, st.ino, 0);
       return;
     }
     // A root on another device than the tally's: find walks it (-xdev bounds it), nothing counts.
@@ -139,18 +143,22 @@ export async function findInto(roots: string[], tally: TreeTally, capture?: List
     // Only directories (opaque check, their children's errors) and character devices need a path.
     const path = st.isDir || r.type === 'c' ? joinRaw(paths[up]!, r.bytes.subarray(r.nameStart, r.nameEnd)) : '';
     // The name's bytes as find printed them: never decoded, so names that are no UTF-8 stay apart.
-    const hash = tally.indexing ? childHashBytes(hashes[up]!, r.bytes, r.nameStart, r.nameEnd) : 0;
+    const hash = tally.indexing || capture ? childHashBytes(hashes[up]!, r.bytes, r.nameStart, r.nameEnd) : 0;
     const kind = tally.indexing ? kindOf(r.type, path, tally) : null;
     const entry = tally.add(st, kind, hash, entries[up]!);
+    let at = 0;
     if (capture) {
       // A directory's names are all in once a record at its depth or above comes next.
-      for (let d = lists.length - 1; d >= r.depth; d--) listed(d);
-      lists.length = Math.min(lists.length, r.depth);
-      lists[up]!.push(Buffer.from(r.bytes.subarray(r.nameStart, r.nameEnd)));
+      for (let d = open.length - 1; d >= r.depth; d--) close(d);
+      open.length = Math.min(open.length, r.depth);
+      const parent = open[up]!;
+      at = parent.names.push(rawName(r.bytes.subarray(r.nameStart, r.nameEnd))) - 1;
+      parent.hashes.push(hash);
+      parent.dirs.push(undefined);
       // Counted as they come: one directory of a million names is given up at the limit too.
       if (++names > MAX_LISTED_NAMES) capture.overflow();
       if (capture.overflowed) {
-        lists.length = 0;
+        open.length = 0;
         capture = undefined;
         overflowed!();
       }
@@ -159,10 +167,7 @@ export async function findInto(roots: string[], tally: TreeTally, capture?: List
       paths[r.depth] = path;
       hashes[r.depth] = hash;
       entries[r.depth] = entry;
-      if (capture) {
-        lists[r.depth] = [];
-        inos[r.depth] = st.ino;
-      }
+      if (capture) opened(r.depth, st.ino, at);
     }
   };
 
@@ -228,7 +233,7 @@ export async function findInto(roots: string[], tally: TreeTally, capture?: List
           const { path, error } = parseFindError(line);
           tally.error(path === null ? roots[0]! : asGiven(path), error);
         }
-        if (capture) for (let d = lists.length - 1; d >= 0; d--) listed(d);
+        if (capture) for (let d = open.length - 1; d >= 0; d--) close(d);
         // A find that could not start, or was stopped for output it could not read, has said so.
         if (broken || failed) {
           // nothing more to say

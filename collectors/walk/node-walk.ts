@@ -10,7 +10,7 @@ import type { EntryKind } from '../lib/facts.js';
 import { childHash, ROOT_HASH } from '../lib/path-index.js';
 import { joinRaw, rawName, type RawPath } from '../lib/raw-path.js';
 import { runInSlices } from '../lib/serving-first.js';
-import { namesOf, stillListed, type Listings, type ListingsCapture } from './listings.js';
+import { formerDir, namesRead, stillListed, type Listed, type Listings, type ListingsCapture } from './listings.js';
 import { reachable, withOpenDir, withReachable } from './long-path.js';
 import { AT_ROOT, isOpaqueDir, NOT_ENTERED, TreeTally, type EntryStat, type WalkOutcome } from './tally.js';
 
@@ -194,6 +194,8 @@ export function* walkSteps(root: RawPath, opts: WalkOptions, tally = new TreeTal
 
 /** Entries between two pauses of a listed walk: each is an lstat on this thread (several µs). */
 const LISTED_STEP = 64;
+/** A string of fewer UTF-16 units than this has fewer bytes than long-path.ts's limit: lstat it as it is. */
+const LISTED_PATH_MAX = 1000;
 
 /**
  * The walk of a tree walked before (a writable layer; listings.ts): a directory unchanged since
@@ -212,13 +214,15 @@ export function* walkListedSteps(
   most = Infinity,
 ): Generator<void, WalkOutcome> {
   const fs = nodeWalkFs;
+  const listedAt = previous?.wallMs ?? 0;
+  const former = new WeakMap<Listed, Map<string, number>>();
   let seen = 0;
-  const list = (path: RawPath, st: Stats): Buffer[] | null => {
-    const kept = previous ? stillListed(previous, path, st.ino, st.ctimeMs) : null;
+  /** The directory's listing: the last one while it holds, else its names read now; null when unreadable. */
+  const list = (path: RawPath, st: Stats, last: Listed | undefined, hash: number): Listed | null => {
+    const kept = stillListed(last, st.ino, st.ctimeMs, listedAt);
     if (kept) {
-      if (seen + kept.count > most) throw TOO_BIG;
-      capture.keep(path as string, kept);
-      return namesOf(kept);
+      if (seen + kept.names.length > most) throw TOO_BIG;
+      return capture.kept(kept);
     }
     let names: Buffer[] | null;
     try {
@@ -229,13 +233,13 @@ export function* walkListedSteps(
       return null;
     }
     if (names === null) throw TOO_BIG;
-    capture.add(path, st.ino, names);
-    return names;
+    const read = namesRead(names, hash);
+    return capture.listing(st.ino, read.names, read.hashes);
   };
   // A problem anywhere keeps no listings: the next walk reads every directory.
   const lstatOrNull = (path: RawPath): Stats | null => {
     try {
-      return fs.lstat(path);
+      return typeof path === 'string' && path.length < LISTED_PATH_MAX ? lstatSync(path) : fs.lstat(path);
     } catch (e) {
       tally.error(path, e);
       capture.fail();
@@ -244,27 +248,34 @@ export function* walkListedSteps(
   };
   const rootStat = lstatOrNull(root);
   if (!rootStat || !tally.root(entryStat(rootStat))) return tally.outcome();
-  const top = list(root, rootStat);
-  const frames: Array<{ path: RawPath; hash: number; entry: number; names: Buffer[]; at: number }> = top
-    ? [{ path: root, hash: ROOT_HASH, entry: AT_ROOT, names: top, at: 0 }]
-    : [];
+  const top = list(root, rootStat, previous?.root, ROOT_HASH);
+  if (!top) return tally.outcome();
+  capture.setRoot(top);
+  const frames: Array<{ path: RawPath; entry: number; listed: Listed; last: Listed | undefined; same: boolean; at: number }> = [
+    { path: root.endsWith('/') ? root.slice(0, -1) : root, entry: AT_ROOT, listed: top, last: previous?.root, same: top.names === previous?.root.names, at: 0 },
+  ];
   while (frames.length > 0) {
     const dir = frames[frames.length - 1]!;
-    if (dir.at === dir.names.length) {
+    const at = dir.at++;
+    if (at === dir.listed.names.length) {
       frames.pop();
       continue;
     }
-    const name = dir.names[dir.at++]!;
     if (++seen % LISTED_STEP === 0) yield;
-    const path = joinRaw(dir.path, name);
+    const name = dir.listed.names[at]!;
+    const path = typeof name === 'string' && typeof dir.path === 'string' ? `${dir.path}/${name}` : joinRaw(dir.path, typeof name === 'string' ? Buffer.from(name) : name);
     const st = lstatOrNull(path);
     if (!st) continue;
-    const hash = tally.indexing ? childHash(dir.hash, name) : 0;
+    const hash = dir.listed.hashes[at]!;
     const kind = tally.indexing ? kindOf(st, path, fs, tally) : null;
-    const entry = tally.add(entryStat(st), kind, hash, dir.entry);
+    const entry = tally.add(entryStat(st), kind, tally.indexing ? hash : 0, dir.entry);
     if (entry === NOT_ENTERED) continue;
-    const names = list(path, st);
-    if (names) frames.push({ path, hash, entry, names, at: 0 });
+    // Its last listing: at the same place when this directory's names are the last walk's.
+    const last = dir.same ? dir.last?.dirs[at] : formerDir(dir.last ?? null, name, former);
+    const listed = list(path, st, last, hash);
+    if (!listed) continue;
+    capture.attach(dir.listed, at, listed);
+    frames.push({ path, entry, listed, last, same: last !== undefined && listed.names === last.names, at: 0 });
   }
   return tally.outcome();
 }

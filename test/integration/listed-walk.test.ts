@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LayerIndex } from '../../collectors/lib/facts.js';
 import { prepareFindSpawner, walkListedInSpawner } from '../../collectors/walk/find-spawner.js';
-import { walkWithFind } from '../../collectors/walk/find-walk.js';
-import { ListingsCapture, MAX_LISTED_NAMES, type Listings, type WalkClock } from '../../collectors/walk/listings.js';
-import { walkListedSteps, walkTreeSync } from '../../collectors/walk/node-walk.js';
+import { findInto, walkWithFind } from '../../collectors/walk/find-walk.js';
+import { ListingsCapture, MAX_LISTED_NAMES, type Listed, type Listings, type WalkClock } from '../../collectors/walk/listings.js';
+import { nodeWalkFs, walkListedSteps, walkTreeSync } from '../../collectors/walk/node-walk.js';
 import { TreeTally, type WalkOutcome } from '../../collectors/walk/tally.js';
 
 /**
@@ -31,6 +31,10 @@ function walkListed(root: string, previous: Listings | null, clock?: WalkClock):
     const r = steps.next();
     if (r.done) return { outcome: r.value, listings: capture.result() };
   }
+}
+
+function dirsIn(l: Listed): number {
+  return 1 + l.dirs.reduce((n, d) => n + (d ? dirsIn(d) : 0), 0);
 }
 
 /** As though the last listing was taken a minute from now: every directory predates it. */
@@ -63,10 +67,21 @@ describe('listed walks', function () {
     assert.deepEqual(entriesOf(first.outcome.index), entriesOf(node.index));
     assert.deepEqual(entriesOf(first.outcome.index), entriesOf(find.index));
     assert.deepEqual(first.outcome.problems, []);
-    assert.ok(first.listings && first.listings.dirs.size === 1 + 30 * 3);
+    assert.equal(first.listings && dirsIn(first.listings.root), 1 + 30 * 3);
 
     const again = walkListed(tree, first.listings, later);
     assert.deepEqual(again.outcome, first.outcome, 'entry for entry, in the same order');
+  });
+
+  it('walks a tree find listed to the very index find gave, entry for entry (the copy-up memo compares them)', async () => {
+    const capture = ListingsCapture.startingNow(later);
+    const tally = new TreeTally(true, false);
+    await findInto([tree], tally, capture);
+    const viaFind = tally.outcome();
+    const listings = capture.result();
+    assert.ok(listings);
+    assert.equal(dirsIn(listings.root), 1 + 30 * 3);
+    assert.deepEqual(walkListed(tree, listings, later).outcome, viaFind);
   });
 
   it('sees a file grown in a directory that did not change', () => {
@@ -90,6 +105,29 @@ describe('listed walks', function () {
     const trusted = walkListed(tree, stale.listings, later);
     assert.equal(trusted.outcome.size.entries, stale.outcome.size.entries);
     rmSync(join(tree, 'd4', 'deep', 'unseen'));
+  });
+
+  it('reads again only the directory that changed, its unchanged subdirectories found by name', async () => {
+    const t = join(tmp, 'changes');
+    mkdirSync(join(t, 'p', 'c'), { recursive: true });
+    mkdirSync(join(t, 'q'));
+    writeFileSync(join(t, 'p', 'c', 'f'), 'f');
+    await new Promise((r) => setTimeout(r, 1500));
+    // Listed "half a second from now": what was made 1.5 s ago predates it by more than the margin.
+    const soon: WalkClock = { wallMs: () => Date.now() + 500, monoMs: () => performance.now() + 500 };
+    const first = walkListed(t, null, soon);
+    writeFileSync(join(t, 'p', 'new'), 'n');
+    const read: string[] = [];
+    const readdir = nodeWalkFs.readdir;
+    nodeWalkFs.readdir = (p) => (read.push(String(p)), readdir(p));
+    try {
+      const again = walkListed(t, first.listings, soon);
+      assert.deepEqual(read, [join(t, 'p')]);
+      assert.equal(again.outcome.size.entries, first.outcome.size.entries + 1);
+      assert.equal(again.listings && dirsIn(again.listings.root), 4, 'the root, p, p/c and q, all listed again');
+    } finally {
+      nodeWalkFs.readdir = readdir;
+    }
   });
 
   it('names a directory removed since it was listed, and keeps no listings of that walk', () => {

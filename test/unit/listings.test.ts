@@ -1,69 +1,94 @@
 // collectors/walk/listings.ts: when a directory's last listing may stand in for reading it again.
 import assert from 'node:assert/strict';
-import { LISTING_MARGIN_MS, ListingsCapture, listingsUsable, MAX_LISTED_NAMES, namesOf, stillListed, type WalkClock } from '../../collectors/walk/listings.js';
+import { childHash, ROOT_HASH } from '../../collectors/lib/path-index.js';
+import { formerDir, LISTING_MARGIN_MS, ListingsCapture, listingsUsable, MAX_LISTED_NAMES, namesRead, stillListed, type Listed, type WalkClock } from '../../collectors/walk/listings.js';
 
 const clock = (wallMs: number, monoMs: number): WalkClock => ({ wallMs: () => wallMs, monoMs: () => monoMs });
-const names = (...n: (string | Buffer)[]) => n.map((x) => (typeof x === 'string' ? Buffer.from(x) : x));
+const bytes = (...n: (string | Buffer)[]) => n.map((x) => (typeof x === 'string' ? Buffer.from(x) : x));
 
 describe('listings', () => {
   const listedAt = 1_700_000_000_000;
-  function listed(dirs: Record<string, { ino: number; names: Buffer[] }>) {
-    const c = new ListingsCapture({ wallMs: listedAt, monoMs: 5_000 });
-    for (const [path, d] of Object.entries(dirs)) c.add(path, d.ino, d.names);
-    return c.result()!;
-  }
+  const capture = () => new ListingsCapture({ wallMs: listedAt, monoMs: 5_000 });
 
-  it('gives back the names in the order listed, bytes that are no UTF-8 and single names included', () => {
+  it('keeps names as strings while UTF-8 and as bytes when not, each hashed under its directory', () => {
     const odd = Buffer.from([0x66, 0xff, 0x0a]);
-    const l = listed({ '/t': { ino: 2, names: names('b', 'a', odd) }, '/t/b': { ino: 3, names: names('only') }, '/t/a': { ino: 4, names: [] } });
-    assert.deepEqual(namesOf(stillListed(l, '/t', 2, 0)!), names('b', 'a', odd));
-    assert.deepEqual(namesOf(stillListed(l, '/t/b', 3, 0)!), names('only'));
-    assert.deepEqual(namesOf(stillListed(l, '/t/a', 4, 0)!), []);
-    assert.equal(l.names, 4);
+    const read = namesRead(bytes('b', odd), ROOT_HASH);
+    assert.deepEqual(read.names, ['b', odd]);
+    assert.deepEqual([...read.hashes], [childHash(ROOT_HASH, Buffer.from('b')), childHash(ROOT_HASH, odd)]);
+  });
+
+  it('is a tree: a listing holds those of its subdirectories, by position', () => {
+    const c = capture();
+    const top = namesRead(bytes('a', 'b'), ROOT_HASH);
+    const root = c.listing(2, top.names, top.hashes);
+    const b = namesRead(bytes('x'), top.hashes[1]!);
+    c.attach(root, 1, c.listing(3, b.names, b.hashes));
+    c.setRoot(root);
+    const l = c.result()!;
+    assert.equal(l.names, 3);
+    assert.equal(l.root.dirs[0], undefined);
+    assert.deepEqual(l.root.dirs[1]!.names, ['x']);
+    assert.equal(l.wallMs, listedAt);
   });
 
   it('stands in only for the same inode, changed well before the listing began', () => {
-    const l = listed({ '/t': { ino: 2, names: names('x') } });
-    assert.ok(stillListed(l, '/t', 2, listedAt - LISTING_MARGIN_MS - 1));
+    const d: Listed = { ino: 2, names: ['x'], hashes: new Float64Array(1), dirs: [undefined] };
+    assert.equal(stillListed(d, 2, listedAt - LISTING_MARGIN_MS - 1, listedAt), d);
     // Changed during the walk, or within the kernel clock's lag before it: read again.
-    assert.equal(stillListed(l, '/t', 2, listedAt - LISTING_MARGIN_MS), null);
-    assert.equal(stillListed(l, '/t', 2, listedAt + 10), null);
-    // Another directory made under the same name.
-    assert.equal(stillListed(l, '/t', 9, 0), null);
-    assert.equal(stillListed(l, '/elsewhere', 2, 0), null);
-    // A path that is no string (a name that is no UTF-8) is never remembered.
-    assert.equal(stillListed(l, Buffer.from('/t'), 2, 0), null);
+    assert.equal(stillListed(d, 2, listedAt - LISTING_MARGIN_MS, listedAt), null);
+    assert.equal(stillListed(d, 2, listedAt + 10, listedAt), null);
+    // Another directory made under the same name, or none listed there.
+    assert.equal(stillListed(d, 9, 0, listedAt), null);
+    assert.equal(stillListed(undefined, 2, 0, listedAt), null);
+  });
+
+  it('finds a read-again directory’s former subdirectories by name', () => {
+    const sub: Listed = { ino: 5, names: [], hashes: new Float64Array(0), dirs: [] };
+    const odd = Buffer.from([0xfe]);
+    const oddSub: Listed = { ino: 6, names: [], hashes: new Float64Array(0), dirs: [] };
+    const former: Listed = { ino: 2, names: ['f', 'sub', odd], hashes: new Float64Array(3), dirs: [undefined, sub, oddSub] };
+    const cache = new WeakMap<Listed, Map<string, number>>();
+    assert.equal(formerDir(former, 'sub', cache), sub);
+    assert.equal(formerDir(former, Buffer.from([0xfe]), cache), oddSub);
+    assert.equal(formerDir(former, 'f', cache), undefined, 'a file has no listing');
+    assert.equal(formerDir(former, 'new', cache), undefined);
+    assert.equal(formerDir(null, 'sub', cache), undefined);
   });
 
   it('is dropped when the wall clock was set back since the listing', () => {
-    const l = listed({ '/t': { ino: 2, names: names('x') } });
+    const c = capture();
+    c.setRoot(c.listing(2, ['x'], new Float64Array(1)));
+    const l = c.result()!;
     assert.ok(listingsUsable(l, clock(listedAt + 60_000, 5_000 + 60_000)), 'both clocks moved alike');
     assert.ok(listingsUsable(l, clock(listedAt + 60_000 - LISTING_MARGIN_MS, 5_000 + 60_000)), 'within the margin');
     assert.equal(listingsUsable(l, clock(listedAt + 30_000, 5_000 + 60_000)), false, 'set back 30 s');
     assert.equal(listingsUsable(l, clock(listedAt - 1, 5_000 + 1)), false, 'before the listing');
   });
 
-  it('keeps nothing of a walk that failed, or that listed too many names', () => {
-    const failed = new ListingsCapture({ wallMs: listedAt, monoMs: 0 });
-    failed.add('/t', 2, names('a'));
+  it('keeps nothing of a walk that failed, that listed too many names, or no root', () => {
+    const failed = capture();
+    failed.setRoot(failed.listing(2, ['a'], new Float64Array(1)));
     failed.fail();
-    failed.add('/u', 3, names('b'));
     assert.equal(failed.result(), null);
+    assert.equal(failed.overflowed, false);
 
-    const big = new ListingsCapture({ wallMs: listedAt, monoMs: 0 });
-    big.add('/t', 2, names(...Array.from({ length: MAX_LISTED_NAMES }, (_, i) => `f${i}`)));
+    const big = capture();
+    const many = namesRead(bytes(...Array.from({ length: MAX_LISTED_NAMES }, (_, i) => `f${i}`)), ROOT_HASH);
+    const root = big.listing(2, many.names, many.hashes);
+    big.setRoot(root);
     assert.equal(big.result()?.names, MAX_LISTED_NAMES);
-    big.add('/t/more', 3, names('one too many'));
+    big.attach(root, 0, big.listing(3, ['one too many'], new Float64Array(1)));
     assert.equal(big.result(), null);
+    assert.equal(big.overflowed, true);
+
+    assert.equal(capture().result(), null);
   });
 
-  it('keeps a listing found unchanged as it was', () => {
-    const l = listed({ '/t': { ino: 2, names: names('a', 'b') } });
-    const next = new ListingsCapture({ wallMs: listedAt + 60_000, monoMs: 65_000 });
-    next.keep('/t', stillListed(l, '/t', 2, 0)!);
-    const r = next.result()!;
-    assert.equal(r.names, 2);
-    assert.equal(r.wallMs, listedAt + 60_000);
-    assert.deepEqual(namesOf(stillListed(r, '/t', 2, 0)!), names('a', 'b'));
+  it('keeps a listing found unchanged with its names, its subdirectories attached anew', () => {
+    const c = capture();
+    const d: Listed = { ino: 2, names: ['a', 'b'], hashes: new Float64Array(2), dirs: [undefined, { ino: 3, names: [], hashes: new Float64Array(0), dirs: [] }] };
+    const kept = c.kept(d);
+    assert.equal(kept.names, d.names, 'the same names, not a copy');
+    assert.deepEqual([...kept.dirs], [undefined, undefined]);
   });
 });
