@@ -25,7 +25,7 @@ import { unjoined } from './joins.js';
 import { CollectorRunner } from './runner.js';
 import { walkRestOfRoots, type RestOfRoots } from './rest-of-root.js';
 import { workOutCopiedUp, workOutWaste, type CopyUpMemo } from './stepped-analyses.js';
-import { walkDirs, type LayerCache, type ListingsMemo } from './walk-dirs.js';
+import { beginListedScan, walkDirs, type LayerCache, type ListingsMemo } from './walk-dirs.js';
 
 export type { CachedWalk, LayerCache } from './walk-dirs.js';
 
@@ -150,8 +150,10 @@ export async function scan(opts: ScanOptions): Promise<Report> {
   const runner = new CollectorRunner();
   const { collect } = runner;
 
-  // The walkers get ready beside the metadata reads (the GNU find probe, or walker processes).
+  // The walkers get ready beside the metadata reads (the GNU find probe, or walker processes),
+  // and the trees walked every scan that the spawner walked last time start walking.
   prepareWalkers();
+  if (opts.listings) beginListedScan(opts.listings);
   // The API answers beside the disk work and is awaited last: a hung daemon delays nothing. It
   // starts once the walks are under way, as loading its client is itself work for this thread.
   // A host without a docker root has no Docker to ask (a Kubernetes node: containerd alone).

@@ -54,13 +54,49 @@ async function opaqueFromRecord(d: StoreDir, index: LayerIndex, problems: Proble
   }
 }
 
+/** How a tree walked every scan was walked last: in the find spawner with its listings, or by find (too big). */
+export interface ListedTree {
+  how: 'listed' | 'big';
+  index: boolean;
+  opaque: boolean;
+}
+
 /**
  * How the agent's last scan walked each tree it walks every scan (writable layers, orphans), by
- * the tree's path, and that scan's number: walk-tree.ts's listed walks.
+ * the tree's path, and this scan's number: walk-tree.ts's listed walks. `early`: this scan's
+ * walks of the trees the spawner walked last time, begun with the scan (beginListedScan).
  */
 export interface ListingsMemo {
   scan: number;
-  current: Map<string, 'listed' | 'big'>;
+  current: Map<string, ListedTree>;
+  early?: Map<string, EarlyWalk>;
+}
+
+interface EarlyWalk {
+  flags: ListedTree;
+  done: Promise<{ walked: Awaited<ReturnType<typeof walkTree>>; problems: Problem[]; how: 'listed' | 'big' | 'small' } | null>;
+}
+
+/**
+ * At a scan's start: its number, and the trees the spawner walked last scan walked again at
+ * once. Which trees there are is known only once the metadata is read (20 ms and more before a
+ * walk could start); a tree the inventory no longer names (its container removed) is walked for
+ * nothing and its walk dropped.
+ */
+export function beginListedScan(memo: ListingsMemo): void {
+  memo.scan += 1;
+  memo.early = new Map();
+  for (const [path, flags] of memo.current) {
+    if (flags.how !== 'listed') continue;
+    const problems: Problem[] = [];
+    let how: 'listed' | 'big' | 'small' = 'listed';
+    const listed: ListedWalk = { scan: memo.scan, last: 'listed', note: (h) => void (how = h) };
+    const done = walkTree(path, { problems, index: flags.index, opaque: flags.opaque, smallFirst: true, listed }).then(
+      (walked) => ({ walked, problems, how }),
+      () => null,
+    );
+    memo.early.set(path, { flags, done });
+  }
 }
 
 export interface WalkDirsOptions {
@@ -80,8 +116,7 @@ export async function walkDirs(
   const fromRecords = opts.opaqueFromRecords ?? !readsTrustedXattrs();
   const out: WalkedDirs = { dirs: new Map(), indexes: new Map(), layersWalked: 0, layersReused: 0, fresh: new Set() };
   const liveKeys = new Set<string>();
-  const nextListings = new Map<string, 'listed' | 'big'>();
-  if (opts.listings) opts.listings.scan += 1;
+  const nextListings = new Map<string, ListedTree>();
   const fact = (d: StoreDir, bytes: Bytes): DirFact => ({ id: d.id, role: d.role, path: d.path, bytes, ...(d.kind ? { kind: d.kind } : {}) });
   async function measure(d: StoreDir): Promise<void> {
     if (d.file) {
@@ -101,10 +136,16 @@ export async function walkDirs(
     const walkProblems: Problem[] = [];
     // A tree that is no committed layer is walked every scan: its listings make the next walk cheaper.
     const memo = opts.listings && !d.cacheKey && d.entries === undefined ? opts.listings : null;
-    const listed: ListedWalk | undefined = memo
-      ? { scan: memo.scan, last: memo.current.get(d.path), note: (how) => void (how === 'small' ? nextListings.delete(d.path) : nextListings.set(d.path, how)) }
-      : undefined;
-    const walked = await walkTree(d.path, { problems: walkProblems, index: d.index, opaque: d.opaque, ...(d.entries !== undefined ? { entries: d.entries } : { smallFirst: true }), ...(listed ? { listed } : {}) });
+    const flags = { index: d.index === true, opaque: d.opaque === true };
+    const note = (how: 'listed' | 'big' | 'small') => void (how === 'small' ? nextListings.delete(d.path) : nextListings.set(d.path, { how, ...flags }));
+    const listed: ListedWalk | undefined = memo ? { scan: memo.scan, last: memo.current.get(d.path)?.how, note } : undefined;
+    const early = memo?.early?.get(d.path);
+    const begun = early && early.flags.index === flags.index && early.flags.opaque === flags.opaque ? await early.done : null;
+    if (begun) {
+      note(begun.how);
+      walkProblems.push(...begun.problems);
+    }
+    const walked = begun?.walked ?? (await walkTree(d.path, { problems: walkProblems, index: d.index, opaque: d.opaque, ...(d.entries !== undefined ? { entries: d.entries } : { smallFirst: true }), ...(listed ? { listed } : {}) }));
     if (fromRecords && d.opaque && walked.index) await opaqueFromRecord(d, walked.index, walkProblems);
     // A directory gone before its walk began (a container or image removed during the scan): its
     // object is still in the scan's lists, so its 0 is named rather than shown as a size.
@@ -136,6 +177,9 @@ export async function walkDirs(
     }),
   );
   if (cache) for (const k of cache.keys()) if (!liveKeys.has(k)) cache.delete(k);
-  if (opts.listings) opts.listings.current = nextListings;
+  if (opts.listings) {
+    opts.listings.current = nextListings;
+    delete opts.listings.early;
+  }
   return out;
 }
