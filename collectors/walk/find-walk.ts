@@ -5,12 +5,13 @@
 //
 // find cannot skip a list of paths cheaply, and busybox's has no -printf: walk-tree.ts decides
 // which walks go to the Node walker.
+import { isUtf8 } from 'node:buffer';
 import { execFile } from 'node:child_process';
 import { lstatSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { EntryKind } from '../lib/facts.js';
 import { childHashBytes, ROOT_HASH } from '../lib/path-index.js';
-import { joinRaw, rawName, type RawPath } from '../lib/raw-path.js';
+import { joinRaw, type RawPath } from '../lib/raw-path.js';
 import { sliceMs } from '../lib/serving-first.js';
 import { startFind } from './find-spawner.js';
 import { withReachable } from './long-path.js';
@@ -152,7 +153,9 @@ export async function findInto(roots: string[], tally: TreeTally, capture?: List
       for (let d = open.length - 1; d >= r.depth; d--) close(d);
       open.length = Math.min(open.length, r.depth);
       const parent = open[up]!;
-      at = parent.names.push(rawName(r.bytes.subarray(r.nameStart, r.nameEnd))) - 1;
+      // A name that is no UTF-8 is copied out: a view would hold the whole chunk of output.
+      const name = r.bytes.subarray(r.nameStart, r.nameEnd);
+      at = parent.names.push(isUtf8(name) ? name.toString('utf8') : Buffer.from(name)) - 1;
       parent.hashes.push(hash);
       parent.dirs.push(undefined);
       // Counted as they come: one directory of a million names is given up at the limit too.

@@ -28,6 +28,8 @@ const grown = () => process.memoryUsage.rss() > 1.5 * startRss;
 // The spawner's listed walks: what it listed in each tree the last time, and the scan that was.
 const listings = new Map<string, { listings: Listings; scan: number }>();
 let listingsScan = -1;
+/** How long a listed walk holds this process's thread at a time. */
+const LISTED_TURN_MS = 10;
 /** Names remembered across every tree: a host of many busy containers keeps this process small. */
 const MAX_NAMES_HELD = 10 * MAX_LISTED_NAMES;
 
@@ -92,8 +94,16 @@ async function walk(job: WalkJob): Promise<Exclude<WalkReply, { chunk: unknown }
   } else {
     const steps = listed?.steps ?? walkSteps(job.root, { index: job.index, opaque: job.opaque, skip: job.skip, relative: true }, tally);
     let r;
+    // A listed walk runs beside the finds this process starts: it lets their requests in now and then.
+    let until = listed ? performance.now() + LISTED_TURN_MS : Infinity;
     try {
-      for (r = steps.next(); !r.done; r = steps.next()) if (ready.length > 0) await flush();
+      for (r = steps.next(); !r.done; r = steps.next()) {
+        if (ready.length > 0) await flush();
+        if (performance.now() > until) {
+          await new Promise((go) => setImmediate(go));
+          until = performance.now() + LISTED_TURN_MS;
+        }
+      }
     } catch (e) {
       if (!wasTooBig(e)) throw e;
       return tooBig();

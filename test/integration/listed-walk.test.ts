@@ -52,7 +52,11 @@ describe('listed walks', function () {
       for (let f = 0; f < 20; f++) writeFileSync(join(tree, `d${d}`, `f${f}`), 'x'.repeat(f * 300));
       writeFileSync(join(tree, `d${d}`, 'deep', 'deeper', 'leaf'), 'leaf');
     }
-    writeFileSync(join(tree, Buffer.from([0x6e, 0xff]).toString('latin1')), 'odd name');
+    // Names that are no UTF-8: a file, and a directory holding one.
+    const raw = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+    writeFileSync(raw(tree, '/', [0x6e, 0xff]), 'odd name');
+    mkdirSync(raw(tree, '/', [0x64, 0xfe]));
+    writeFileSync(raw(tree, '/', [0x64, 0xfe], '/inner'), 'inner');
     linkSync(join(tree, 'd0', 'f3'), join(tree, 'd1', 'again'));
   });
   after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -61,13 +65,13 @@ describe('listed walks', function () {
     const first = walkListed(tree, null);
     const node = walkTreeSync(tree, { index: true, opaque: false });
     const find = await walkWithFind(tree, { index: true, opaque: false });
-    assert.equal(first.outcome.size.entries, 1 + 30 * 24 + 1); // the root, 30 × (3 dirs, 21 files), the odd name; the second link is no entry
+    assert.equal(first.outcome.size.entries, 1 + 30 * 24 + 3); // the root, 30 × (3 dirs, 21 files), the odd names; the second link is no entry
     assert.deepEqual(first.outcome.size, node.size);
     assert.deepEqual(first.outcome.size, find.size);
     assert.deepEqual(entriesOf(first.outcome.index), entriesOf(node.index));
     assert.deepEqual(entriesOf(first.outcome.index), entriesOf(find.index));
     assert.deepEqual(first.outcome.problems, []);
-    assert.equal(first.listings && dirsIn(first.listings.root), 1 + 30 * 3);
+    assert.equal(first.listings && dirsIn(first.listings.root), 1 + 30 * 3 + 1);
 
     const again = walkListed(tree, first.listings, later);
     assert.deepEqual(again.outcome, first.outcome, 'entry for entry, in the same order');
@@ -80,7 +84,7 @@ describe('listed walks', function () {
     const viaFind = tally.outcome();
     const listings = capture.result();
     assert.ok(listings);
-    assert.equal(dirsIn(listings.root), 1 + 30 * 3);
+    assert.equal(dirsIn(listings.root), 1 + 30 * 3 + 1);
     assert.deepEqual(walkListed(tree, listings, later).outcome, viaFind);
   });
 
