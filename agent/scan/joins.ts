@@ -5,7 +5,16 @@
 import type { ContainerFact, DirFact, Problem } from '../../collectors/lib/facts.js';
 import type { Inventory } from '../../collectors/stores/store.js';
 
-export function unjoined(containers: ContainerFact[], inventory: Pick<Inventory, 'mounts' | 'images' | 'layers'>, dirs: ReadonlyMap<string, DirFact>): Problem[] {
+/**
+ * `listing`: the writable layer directories the stores that list their driver's directory
+ * expect (a store of a driver layerdu does not measure lists none).
+ */
+export function unjoined(
+  containers: ContainerFact[],
+  inventory: Pick<Inventory, 'mounts' | 'images' | 'layers'>,
+  dirs: ReadonlyMap<string, DirFact>,
+  listing: ReadonlySet<string> = new Set(),
+): Problem[] {
   const problems: Problem[] = [];
   const mountOf = new Map(inventory.mounts.map((m) => [m.containerId, m]));
   for (const c of containers) {
@@ -13,6 +22,9 @@ export function unjoined(containers: ContainerFact[], inventory: Pick<Inventory,
     if (!m) problems.push({ path: c.id, message: `container ${c.name || c.id} has no layer record (made or removed during the scan?): its writable and init bytes count as 0` });
     // A writable layer holds at least its own directory: none is a container removed while walked.
     else if (dirs.get(m.mountId)?.bytes.disk === 0) problems.push({ path: c.id, message: `container ${c.name || c.id}: its writable layer was gone before its walk (removed during the scan?): counts as 0` });
+    // Its record read, its directory gone before the driver's directory was listed: named by the
+    // store as a missing directory, and here by the container, whose figure it is.
+    else if (listing.has(m.mountId) && !dirs.has(m.mountId)) problems.push({ path: c.id, message: `container ${c.name || c.id}: its writable layer's directory was not there (removed during the scan?): counts as 0` });
   }
   const layers = new Set(inventory.layers.map((l) => l.chainId));
   for (const img of inventory.images) {

@@ -242,7 +242,9 @@ export async function scan(opts: ScanOptions): Promise<Report> {
   // A store whose metadata file could not be read (a damaged bbolt file) is named already, and
   // every join with it fails: say it once. Problems with single records leave the joins on.
   const metadataNamed = runner.errors.some((e) => e.source === 'containerd-metadata' && /\.db$/.test(e.path ?? ''));
-  if (!metadataNamed) await collect('layer-metadata', async (p) => p.push(...unjoined(containers, inventory, walked.dirs)), undefined);
+  // The writable layers a store that lists its driver's directory expects to find there.
+  const listing = new Set(inventories.filter((i) => i.dirs.length > 0).flatMap((i) => i.mounts.map((m) => m.mountId)));
+  if (!metadataNamed) await collect('layer-metadata', async (p) => p.push(...unjoined(containers, inventory, walked.dirs, listing)), undefined);
 
   // Analyse: waste and copy-up before the API is awaited, so that a slow daemon's answer overlaps them.
   const waste = await workOutWaste(inventory, walked.indexes, opts.wasteMemo?.current, walked.fresh);

@@ -24,4 +24,15 @@ describe('scan joins: reads made at different moments are named when they disagr
     assert.match(problems[2]!.message, /image unpacking:1 names 2 layer\(s\) not on disk/);
     assert.deepEqual(unjoined([container('c1', 'web')], { mounts, layers, images: [image('i1', 'ok:1', ['k1'])] }, walked), []);
   });
+
+  it('names a container whose writable layer directory its store did not find, unless that store lists none', () => {
+    const mounts = [{ containerId: 'c1', mountId: 'm1', initId: null, parent: null }, { containerId: 'c4', mountId: 'm4', initId: null, parent: null }];
+    const walked = new Map([['m1', { id: 'm1', role: 'container-layer' as const, path: '/x/m1', bytes: { disk: 4096, apparent: 0 } }]]);
+    const problems = unjoined([container('c1', 'web'), container('c4', 'removing-4')], { mounts, layers: [], images: [] }, walked, new Set(['m1', 'm4']));
+    assert.deepEqual(problems.map((p) => p.path), ['c4']);
+    assert.match(problems[0]!.message, /container removing-4: its writable layer's directory was not there/);
+    // A store of a driver layerdu does not measure (zfs beside an old overlay2 store): its
+    // containers have no directory walked, and none is expected.
+    assert.deepEqual(unjoined([container('c1', 'web'), container('c4', 'on-zfs')], { mounts, layers: [], images: [] }, walked, new Set(['m1'])), []);
+  });
 });
