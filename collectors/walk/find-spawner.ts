@@ -5,45 +5,23 @@
 // Each find writes straight into one end of a unix socket pair whose other end this process
 // reads: no byte of its output passes through the spawner. Its stderr and exit come over the
 // spawner's IPC channel. Without the spawner (it failed to start, or died) finds start here.
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import type { Readable } from 'node:stream';
 import { walkChildModule } from '../host/sea.js';
 import { PathIndexBuilder } from '../lib/path-index-builder.js';
 import { collectGarbage } from './collect-garbage.js';
+import { direct, type FindChild } from './find-child.js';
 import type { WalkOutcome } from './tally.js';
 import type { WalkJob, WalkReply } from './walk-pool.js';
 
-/** A running find, wherever it was started. */
-export interface FindChild {
-  /** Its output; ends when find has exited and every byte is read. */
-  stdout: Readable;
-  onStderr(cb: (text: string) => void): void;
-  /** Once: after stdout ended and the exit is known. */
-  onClose(cb: (code: number | null, signal: string | null) => void): void;
-  /** It could not be started. */
-  onError(cb: (e: Error) => void): void;
-  kill(): void;
-}
+export type { FindChild } from './find-child.js';
 
 /** What the spawner is sent, the client end of the pair with it, and what it answers. */
 export type SpawnRequest = { spawn: number; argv: string[] } | { kill: number };
 export type SpawnReply = { id: number; stderr: string } | { id: number; exit: number | null; signal: string | null } | { id: number; error: string };
 
 const TOKEN_BYTES = 16;
-
-function direct(argv: string[]): FindChild {
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
-  child.stderr.setEncoding('utf8');
-  return {
-    stdout: child.stdout,
-    onStderr: (cb) => child.stderr.on('data', cb),
-    onClose: (cb) => child.once('close', (code, signal) => cb(code, signal)),
-    onError: (cb) => child.on('error', cb),
-    kill: () => void child.kill(),
-  };
-}
 
 interface ListedWalkPending {
   index: boolean;

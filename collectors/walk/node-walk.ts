@@ -10,7 +10,6 @@ import type { EntryKind } from '../lib/facts.js';
 import { childHash, ROOT_HASH } from '../lib/path-index.js';
 import { joinRaw, rawName, type RawPath } from '../lib/raw-path.js';
 import { runInSlices } from '../lib/serving-first.js';
-import { formerDir, namesRead, stillListed, type Listed, type Listings, type ListingsCapture } from './listings.js';
 import { reachable, withOpenDir, withReachable } from './long-path.js';
 import { AT_ROOT, isOpaqueDir, NOT_ENTERED, TreeTally, type EntryStat, type WalkOutcome } from './tally.js';
 
@@ -74,7 +73,7 @@ export function entryStat(st: Stats): EntryStat {
 }
 
 /** `where` names the entry for the opaque check: the bare name when walking relative, else the path. */
-function kindOf(st: Stats, where: RawPath, fs: WalkFs, tally: TreeTally): EntryKind {
+export function kindOf(st: Stats, where: RawPath, fs: WalkFs, tally: TreeTally): EntryKind {
   const type = st.mode & S_IFMT;
   if (type === S_IFDIR) return tally.opaque && fs.isOpaque(where) ? 'opaque' : 'dir';
   if (type === S_IFREG) return 'file';
@@ -114,12 +113,17 @@ export function wasTooBig(e: unknown): boolean {
   return e === TOO_BIG;
 }
 
+/** Stops a stepped walk that would take more entries than it was given (wasTooBig tells it). */
+export function tooBig(): never {
+  throw TOO_BIG;
+}
+
 /**
  * A directory's names, or null when it holds more than `most`: read a few dozen at a time, so
  * that a directory of a million names costs no more than `most` of them to find that out. In
  * readdirSync's order (libuv sorts by strcmp), so that a walk meets entries as the full one does.
  */
-function readdirAtMost(path: RawPath, most: number): Buffer[] | null {
+export function readdirAtMost(path: RawPath, most: number): Buffer[] | null {
   return withReachable(path, (q) => {
     // Names as bytes, as readdirSync gives them (`encoding: 'buffer'`, which the types leave out).
     const dir = opendirSync(q, { encoding: 'buffer' } as unknown as OpenDirOptions);
@@ -188,94 +192,6 @@ export function* walkSteps(root: RawPath, opts: WalkOptions, tally = new TreeTal
       const entry = tally.add(entryStat(st), kind, hash, dir.entry);
       if (entry !== NOT_ENTERED) stack.push({ path, hash, entry, ino: st.ino });
     }
-  }
-  return tally.outcome();
-}
-
-/** Entries between two pauses of a listed walk: each is an lstat on this thread (several µs). */
-const LISTED_STEP = 64;
-/** A string of fewer UTF-16 units than this has fewer bytes than long-path.ts's limit: lstat it as it is. */
-const LISTED_PATH_MAX = 1000;
-
-/**
- * The walk of a tree walked before (a writable layer; listings.ts): a directory unchanged since
- * `previous` was read is not read again, each entry is still lstat-ed. Depth first in the order
- * the names were listed, as find walks, so that an unchanged tree gives the very index its
- * first walk gave (the agent's copy-up memo compares them). Every directory's names go to
- * `capture`. With `most`, it gives up (TOO_BIG) at the first directory that would take it past
- * that many entries (walkIfSmall).
- */
-export function* walkListedSteps(
-  root: string,
-  opts: Pick<WalkOptions, 'index' | 'opaque'>,
-  tally: TreeTally,
-  previous: Listings | null,
-  capture: ListingsCapture,
-  most = Infinity,
-): Generator<void, WalkOutcome> {
-  const fs = nodeWalkFs;
-  const listedAt = previous?.wallMs ?? 0;
-  const former = new WeakMap<Listed, Map<string, number>>();
-  let seen = 0;
-  /** The directory's listing: the last one while it holds, else its names read now; null when unreadable. */
-  const list = (path: RawPath, st: Stats, last: Listed | undefined, hash: number): Listed | null => {
-    const kept = stillListed(last, st.ino, st.ctimeMs, listedAt);
-    if (kept) {
-      if (seen + kept.names.length > most) throw TOO_BIG;
-      return capture.kept(kept);
-    }
-    let names: Buffer[] | null;
-    try {
-      names = most === Infinity ? fs.readdir(path) : readdirAtMost(path, most - seen);
-    } catch (e) {
-      tally.error(path, e);
-      capture.fail();
-      return null;
-    }
-    if (names === null) throw TOO_BIG;
-    const read = namesRead(names, hash);
-    return capture.listing(st.ino, read.names, read.hashes);
-  };
-  // A problem anywhere keeps no listings: the next walk reads every directory.
-  const lstatOrNull = (path: RawPath): Stats | null => {
-    try {
-      return typeof path === 'string' && path.length < LISTED_PATH_MAX ? lstatSync(path) : fs.lstat(path);
-    } catch (e) {
-      tally.error(path, e);
-      capture.fail();
-      return null;
-    }
-  };
-  const rootStat = lstatOrNull(root);
-  if (!rootStat || !tally.root(entryStat(rootStat))) return tally.outcome();
-  const top = list(root, rootStat, previous?.root, ROOT_HASH);
-  if (!top) return tally.outcome();
-  capture.setRoot(top);
-  const frames: Array<{ path: RawPath; entry: number; listed: Listed; last: Listed | undefined; same: boolean; at: number }> = [
-    { path: root.endsWith('/') ? root.slice(0, -1) : root, entry: AT_ROOT, listed: top, last: previous?.root, same: top.names === previous?.root.names, at: 0 },
-  ];
-  while (frames.length > 0) {
-    const dir = frames[frames.length - 1]!;
-    const at = dir.at++;
-    if (at === dir.listed.names.length) {
-      frames.pop();
-      continue;
-    }
-    if (++seen % LISTED_STEP === 0) yield;
-    const name = dir.listed.names[at]!;
-    const path = typeof name === 'string' && typeof dir.path === 'string' ? `${dir.path}/${name}` : joinRaw(dir.path, typeof name === 'string' ? Buffer.from(name) : name);
-    const st = lstatOrNull(path);
-    if (!st) continue;
-    const hash = dir.listed.hashes[at]!;
-    const kind = tally.indexing ? kindOf(st, path, fs, tally) : null;
-    const entry = tally.add(entryStat(st), kind, tally.indexing ? hash : 0, dir.entry);
-    if (entry === NOT_ENTERED) continue;
-    // Its last listing: at the same place when this directory's names are the last walk's.
-    const last = dir.same ? dir.last?.dirs[at] : formerDir(dir.last ?? null, name, former);
-    const listed = list(path, st, last, hash);
-    if (!listed) continue;
-    capture.attach(dir.listed, at, listed);
-    frames.push({ path, entry, listed, last, same: last !== undefined && listed.names === last.names, at: 0 });
   }
   return tally.outcome();
 }

@@ -10,7 +10,8 @@ import type { SpawnRequest } from './find-spawner.js';
 import { handleSpawnRequest, isSpawnRequest } from './find-spawner-child.js';
 import { ListingsCapture, listingsUsable, MAX_LISTED_NAMES, SYSTEM_CLOCK, type Listings } from './listings.js';
 import { findInto } from './find-walk.js';
-import { walkListedSteps, walkSteps, wasTooBig, type WalkOutcome } from './node-walk.js';
+import { walkListedSteps } from './listed-walk.js';
+import { walkSteps, wasTooBig, type WalkOutcome } from './node-walk.js';
 import { TreeTally } from './tally.js';
 import type { WalkJob, WalkReply } from './walk-pool.js';
 

@@ -10,7 +10,8 @@ import type { LayerIndex } from '../../collectors/lib/facts.js';
 import { prepareFindSpawner, walkListedInSpawner } from '../../collectors/walk/find-spawner.js';
 import { findInto, walkWithFind } from '../../collectors/walk/find-walk.js';
 import { ListingsCapture, MAX_LISTED_NAMES, type Listed, type Listings, type WalkClock } from '../../collectors/walk/listings.js';
-import { nodeWalkFs, walkListedSteps, walkTreeSync } from '../../collectors/walk/node-walk.js';
+import { walkListedSteps } from '../../collectors/walk/listed-walk.js';
+import { nodeWalkFs, walkTreeSync } from '../../collectors/walk/node-walk.js';
 import { TreeTally, type WalkOutcome } from '../../collectors/walk/tally.js';
 
 /**
