@@ -9,11 +9,9 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { walkChildModule } from '../host/sea.js';
-import { PathIndexBuilder } from '../lib/path-index-builder.js';
-import { collectGarbage } from './collect-garbage.js';
 import { direct, type FindChild } from './find-child.js';
 import type { WalkOutcome } from './tally.js';
-import type { WalkJob, WalkReply } from './walk-pool.js';
+import { ChunkedIndex, type WalkJob, type WalkReply } from './walk-pool.js';
 
 export type { FindChild } from './find-child.js';
 
@@ -24,9 +22,7 @@ export type SpawnReply = { id: number; stderr: string } | { id: number; exit: nu
 const TOKEN_BYTES = 16;
 
 interface ListedWalkPending {
-  index: boolean;
-  builder: PathIndexBuilder | null;
-  broken?: Error;
+  index: ChunkedIndex;
   resolve: (o: WalkOutcome | 'too big') => void;
   reject: (e: Error) => void;
 }
@@ -145,7 +141,7 @@ class Spawner {
   walkListed(root: string, opts: { index: boolean; opaque: boolean }, scan: number): Promise<WalkOutcome | 'too big'> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.walks.set(id, { index: opts.index, builder: opts.index ? new PathIndexBuilder() : null, resolve, reject });
+      this.walks.set(id, { index: new ChunkedIndex(opts.index), resolve, reject });
       this.idle();
       const job: WalkJob = { id, root, index: opts.index, opaque: opts.opaque, skip: [], listed: { scan } };
       this.child.send(job, undefined, {}, (e) => {
@@ -158,22 +154,16 @@ class Spawner {
   }
 
   private walkReply(w: ListedWalkPending, m: WalkReply): void {
-    if ('chunk' in m) {
-      try {
-        w.builder?.append(m.chunk);
-      } catch (e) {
-        w.broken = e as Error;
-        w.builder = null;
-      }
-      return;
-    }
+    if ('chunk' in m) return w.index.take(m.chunk);
     this.walks.delete(m.id);
     this.idle();
     if ('error' in m) return w.reject(new Error(m.error));
     if ('tooBig' in m) return w.resolve('too big');
-    if (w.broken) return w.reject(w.broken);
-    if (w.index !== (m.tail !== null)) return w.reject(new Error('the spawner replied without the index asked for'));
-    w.resolve({ ...m.outcome, index: w.builder && m.tail ? w.builder.finish(m.tail, collectGarbage) : null });
+    try {
+      w.resolve(w.index.settle(m, 'the spawner'));
+    } catch (e) {
+      w.reject(e as Error);
+    }
   }
 
   /** Whether the spawner may keep a one-off report alive: only while a find runs. */

@@ -39,17 +39,44 @@ interface Pending {
   job: WalkJob;
   resolve: (o: WalkOutcome) => void;
   reject: (e: Error) => void;
-  /** The index as its chunks arrive (indexing jobs). */
-  builder?: PathIndexBuilder | null;
-  /** A chunk that could not be taken: the walk fails with this when its reply comes. */
-  broken?: Error;
+  /** The index as its chunks arrive. */
+  index?: ChunkedIndex | null;
 }
 
-/** The outcome of a reply, its index put together from the chunks that came before it. */
-function settle(p: Pending, reply: Extract<WalkReply, { outcome: unknown }>): WalkOutcome {
-  if (p.broken) throw p.broken;
-  if (p.job.index !== (reply.tail !== null)) throw new Error('walker process replied without the index asked for');
-  return { ...reply.outcome, index: p.builder && reply.tail ? p.builder.finish(reply.tail, collectGarbage) : null };
+/**
+ * A walk's index as its chunks arrive from a walker process (this pool's, or the find
+ * spawner's listed walks), put together when its reply comes.
+ */
+export class ChunkedIndex {
+  private builder: PathIndexBuilder | null;
+  /** A chunk that could not be taken: the walk fails with this when its reply comes. */
+  private broken: Error | null = null;
+
+  constructor(private readonly indexing: boolean) {
+    this.builder = indexing ? new PathIndexBuilder() : null;
+  }
+
+  /** Whether chunks are still taken (an indexing walk none of whose chunks failed). */
+  get taking(): boolean {
+    return this.builder !== null;
+  }
+
+  take(chunk: IndexChunk): void {
+    if (!this.builder) return;
+    try {
+      this.builder.append(chunk);
+    } catch (e) {
+      this.broken = e as Error;
+      this.builder = null;
+    }
+  }
+
+  /** The outcome of a reply, its index put together from the chunks that came before it; `from` names the sender. */
+  settle(reply: Extract<WalkReply, { outcome: unknown }>, from: string): WalkOutcome {
+    if (this.broken) throw this.broken;
+    if (this.indexing !== (reply.tail !== null)) throw new Error(`${from} replied without the index asked for`);
+    return { ...reply.outcome, index: this.builder && reply.tail ? this.builder.finish(reply.tail, collectGarbage) : null };
+  }
 }
 
 /**
@@ -100,15 +127,10 @@ class WalkPool {
     w.on('message', (reply: WalkReply) => {
       const p = this.busy.get(w);
       if ('chunk' in reply) {
-        if (!p || p.job.id !== reply.id || !p.builder) return;
-        try {
-          p.builder.append(reply.chunk);
-          // The message the chunk came in (its columns are copied out): young, a minor collection frees it.
-          collectGarbage('minor');
-        } catch (e) {
-          p.broken = e as Error;
-          p.builder = null;
-        }
+        if (!p || p.job.id !== reply.id || !p.index?.taking) return;
+        p.index.take(reply.chunk);
+        // The message the chunk came in (its columns are copied out): young, a minor collection frees it.
+        collectGarbage('minor');
         return;
       }
       this.busy.delete(w);
@@ -122,12 +144,12 @@ class WalkPool {
         else if ('tooBig' in reply) p.reject(new Error('walker process gave up a listed walk it was not given'));
         else {
           try {
-            p.resolve(settle(p, reply));
+            p.resolve(p.index!.settle(reply, 'walker process'));
           } catch (e) {
             p.reject(e as Error);
           }
         }
-        p.builder = null;
+        p.index = null;
       };
       if (reply.grown) {
         // Its memory is given back before the index is put together (the agent's biggest moment),
@@ -201,7 +223,7 @@ class WalkPool {
       this.idleTimers.delete(w);
       const p = this.queue.shift()!;
       this.setRef(w, true);
-      p.builder = p.job.index ? new PathIndexBuilder() : null;
+      p.index = new ChunkedIndex(p.job.index);
       this.busy.set(w, p);
       w.send(p.job);
     }
