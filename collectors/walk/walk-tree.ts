@@ -161,7 +161,7 @@ const SMALL_TREE = 256;
  * small, or thought small (`smallFirst`) and found so.
  */
 export async function walkTree(root: string, opts: WalkOptions & { problems: Problem[]; listed?: ListedWalk }): Promise<Omit<WalkOutcome, 'problems'>> {
-  if (opts.listed && !opts.fs && !opts.skip?.length && opts.entries === undefined && typeof root === 'string') return walkListed(root, opts, opts.listed);
+  if (opts.listed && !opts.fs && !opts.skip?.length && opts.entries === undefined && typeof root === 'string') return walkListed(root, { ...opts, listed: undefined }, opts.listed);
   let outcome: WalkOutcome;
   const tryHere = opts.smallFirst === true && opts.entries === undefined && !opts.fs && !opts.skip?.length;
   const small = tryHere ? await inSlice(() => walkIfSmall(root, opts, SMALL_TREE)) : null;
@@ -202,8 +202,7 @@ export interface ListedWalk {
  * directory (listings.ts), and an unchanged directory is not read again, where find reads every
  * one. Small trees are walked here, and one too big to remember by find, as any other.
  */
-async function walkListed(root: string, opts: WalkOptions & { problems: Problem[] }, listed: ListedWalk): Promise<Omit<WalkOutcome, 'problems'>> {
-  const { listed: _, ...plain } = opts as WalkOptions & { problems: Problem[]; listed?: ListedWalk };
+async function walkListed(root: string, opts: WalkOptions & { problems: Problem[]; listed: undefined }, listed: ListedWalk): Promise<Omit<WalkOutcome, 'problems'>> {
   if (listed.last !== 'big' && (await findWanted())) {
     // Small-first here, unless the spawner had it last time: it was bigger than that then.
     const small = listed.last === 'listed' || opts.smallFirst !== true ? null : await inSlice(() => walkIfSmall(root, opts, SMALL_TREE));
@@ -221,7 +220,7 @@ async function walkListed(root: string, opts: WalkOptions & { problems: Problem[
     }
     if (walked === 'too big') listed.note('big');
   } else if (listed.last === 'big') listed.note('big');
-  return walkTree(root, plain);
+  return walkTree(root, opts);
 }
 
 /** One file on both bases (a content blob): no walk, one lstat; a problem makes it 0. */
