@@ -4,7 +4,8 @@
 // start while the agent is small (a walker process, walk-child.ts), starts the finds instead.
 // Each find writes straight into one end of a unix socket pair whose other end this process
 // reads: no byte of its output passes through the spawner. Its stderr and exit come over the
-// spawner's IPC channel. Without the spawner (it failed to start, or died) finds start here.
+// spawner's IPC channel. Without the spawner (it failed to start, or died) finds start here,
+// as a one-off report's always do (walk-tree.ts, startFindsHere).
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';

@@ -2,12 +2,15 @@
 // what finds started here give, their output comes straight over the socket pair, their stderr,
 // exit and kill over its channel, and when it dies its finds are named lost and later ones start here.
 import assert from 'node:assert/strict';
-import { linkSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findSpawnerPid, prepareFindSpawner, startFind, type FindChild } from '../../collectors/walk/find-spawner.js';
 import { findInto } from '../../collectors/walk/find-walk.js';
 import { TreeTally } from '../../collectors/walk/tally.js';
+import type { Report } from '../../agent/model/report.js';
+import { runReport } from '../support/oracles.js';
 
 /** Everything a find gave: its output, its stderr, how it ended, and any error. */
 function collect(c: FindChild): Promise<{ out: string; err: string; code: number | null; signal: string | null; errors: string[] }> {
@@ -82,5 +85,36 @@ describe('find spawner', function () {
     assert.equal(await findSpawnerPid(), null);
     const after = await collect(await startFind(['sh', '-c', 'echo $PPID']));
     assert.equal(after.out, `${process.pid}\n`);
+  });
+});
+
+describe('a one-off report', function () {
+  this.timeout(60_000);
+  let tmp: string;
+  before(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'layerdu-report-finds-'));
+    const root = join(tmp, 'docker');
+    mkdirSync(join(root, 'image', 'overlay2', 'layerdb', 'sha256'), { recursive: true });
+    // A layer directory no metadata names (an orphan), big enough to go to find.
+    const diff = join(root, 'overlay2', 'a'.repeat(64), 'diff');
+    mkdirSync(diff, { recursive: true });
+    for (let f = 0; f < 400; f++) writeFileSync(join(diff, `f${f}`), 'x');
+    // find, as the report finds it on its PATH: notes who started it, then is GNU find.
+    mkdirSync(join(tmp, 'bin'));
+    writeFileSync(join(tmp, 'bin', 'find'), `#!/bin/sh\ntr '\\0' ' ' < /proc/$PPID/cmdline >> ${join(tmp, 'parents')}\necho >> ${join(tmp, 'parents')}\nexec /usr/bin/find "$@"\n`, { mode: 0o755 });
+  });
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('starts its finds itself, with no spawner', async () => {
+    const r = await runReport<Report>(['--format', 'json', '--no-cache', '--docker-root', join(tmp, 'docker'), '--docker-host', 'unix:///nonexistent.sock'], {
+      env: { PATH: `${join(tmp, 'bin')}:${process.env.PATH}` },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json!.orphans.length, 1, JSON.stringify(r.json!.orphans));
+    const disk = Number(execFileSync('du', ['-sB1', join(tmp, 'docker', 'overlay2', 'a'.repeat(64))], { encoding: 'utf8' }).split('\t')[0]);
+    assert.deepEqual([r.json!.orphans[0]!.disk, r.json!.orphans[0]!.apparent], [disk, 400], 'du -sB1; one byte a file');
+    const parents = readFileSync(join(tmp, 'parents'), 'utf8').trim().split('\n');
+    assert.ok(parents.length >= 2, 'the probe and at least one walk');
+    for (const p of parents) assert.match(p, /cli\/main\.js --report /, 'started by the report');
   });
 });
