@@ -135,7 +135,7 @@ describe('e2e harness: the acceptance fixture', function () {
   });
 
   it('resolves the CLI from the repository root', async function () {
-    if (!process.env.LAYERDU_CLI) assert.equal(CLI, path.join(REPO_ROOT, 'dist', 'agent', 'cli', 'main.js'));
+    if (!process.env.LAYERDU_CLI) assert.equal(CLI, path.join(REPO_ROOT, 'dist', 'bin', 'layerdu.js'));
     await access(path.join(REPO_ROOT, 'package.json'));
   });
 });

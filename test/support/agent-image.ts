@@ -14,9 +14,12 @@ import { REPO_ROOT } from './oracles.js';
 export const IMAGE_APP = '/layerdu';
 export const IMAGE_NODE = '/usr/local/bin/node';
 export const IMAGE_PATH = '/usr/local/bin:/usr/bin:/bin';
-export const AGENT_ENTRYPOINT = [IMAGE_NODE, `${IMAGE_APP}/dist/agent/cli/main.js`];
-/** What of the built tree the agent needs, relative to the repository root (not dist/test). */
-export const AGENT_TREES = ['dist/agent', 'dist/collectors', 'package.json'];
+export const AGENT_ENTRYPOINT = [IMAGE_NODE, `${IMAGE_APP}/dist/bin/layerdu.js`];
+/**
+ * What of the built tree the agent needs, relative to the repository root (not dist/test): the
+ * bundle it runs, and the modules it is bundled from, which the image's e2e test loads itself.
+ */
+export const AGENT_TREES = ['dist/bin', 'dist/agent', 'dist/collectors', 'package.json'];
 
 export const PASSWD = 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n';
 export const GROUP = 'root:x:0:\nnobody:x:65534:\n';

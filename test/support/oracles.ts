@@ -8,10 +8,10 @@ import { run } from './dockerd.js';
 
 /** The repository root (this file is compiled to dist/test/support/oracles.js). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-/** The CLI under test; LAYERDU_CLI overrides it (e.g. to check that the tests bite). */
+/** The CLI under test (the npm build's bundle, packaging/bin-bundle.ts); LAYERDU_CLI overrides it (e.g. to check that the tests bite). */
 export const CLI = process.env.LAYERDU_CLI
   ? path.resolve(process.env.LAYERDU_CLI)
-  : path.join(REPO_ROOT, 'dist', 'agent', 'cli', 'main.js');
+  : path.join(REPO_ROOT, 'dist', 'bin', 'layerdu.js');
 
 /** `du -sB1 PATH`: disk bytes (st_blocks*512, each inode once), directories included. */
 export async function duB1(p: string): Promise<number> {
@@ -135,7 +135,7 @@ export const WITHOUT_DAC = [
   '--bounding-set', '-dac_override,-dac_read_search',
 ];
 
-/** Runs `node dist/agent/cli/main.js --report ARGS…` from the repository root. Never rejects on exit codes. */
+/** Runs `node dist/bin/layerdu.js --report ARGS…` from the repository root. Never rejects on exit codes. */
 export function runReport<T = unknown>(args: string[], opts: ReportOptions = {}): Promise<ReportRun<T>> {
   const argv = [process.execPath, CLI, '--report', ...args];
   const full = [...(opts.wrap ?? []), ...argv];

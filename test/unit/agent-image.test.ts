@@ -81,8 +81,8 @@ describe('agent image: rootfsPlan', () => {
     repoRoot: '/work/main',
     app: [
       { rel: 'package.json', kind: 'file' },
-      { rel: 'dist/agent', kind: 'dir' },
-      { rel: 'dist/agent/cli/main.js', kind: 'file' },
+      { rel: 'dist/bin', kind: 'dir' },
+      { rel: 'dist/bin/layerdu.js', kind: 'file' },
       { rel: 'node_modules/.bin/x', kind: 'symlink', target: '../x/bin.js' },
     ],
   });
@@ -96,7 +96,7 @@ describe('agent image: rootfsPlan', () => {
   });
 
   it('puts the app under its directory, symlinks as they are', () => {
-    assert.deepEqual(at(`${IMAGE_APP}/dist/agent/cli/main.js`), { path: `${IMAGE_APP}/dist/agent/cli/main.js`, kind: 'file', source: '/work/main/dist/agent/cli/main.js' });
+    assert.deepEqual(at(`${IMAGE_APP}/dist/bin/layerdu.js`), { path: `${IMAGE_APP}/dist/bin/layerdu.js`, kind: 'file', source: '/work/main/dist/bin/layerdu.js' });
     assert.deepEqual(at(`${IMAGE_APP}/node_modules/.bin/x`), { path: `${IMAGE_APP}/node_modules/.bin/x`, kind: 'symlink', target: '../x/bin.js' });
   });
 
