@@ -14,9 +14,8 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REPO_ROOT } from './paths.js';
 
-export const BIN_DIR = path.join(REPO_ROOT, 'dist', 'bin');
-/** The executable: package.json's `bin`, the systemd unit's and the tests' CLI. */
-export const BIN = path.join(BIN_DIR, 'layerdu.js');
+/** Where `layerdu.js` goes: package.json's `bin`, the systemd unit's and the tests' CLI. */
+const BIN_DIR = path.join(REPO_ROOT, 'dist', 'bin');
 
 export async function bundleBin(outDir = BIN_DIR): Promise<void> {
   await rm(outDir, { recursive: true, force: true });
