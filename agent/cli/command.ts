@@ -204,8 +204,7 @@ async function main(argv: string[]): Promise<void> {
   const persisted = cacheSetup ? await PersistedLayerCache.open(cacheSetup, VERSION, warn) : null;
   // Only a report needs the scan, the walkers and a renderer: loaded here, after the flags, so that
   // --version and --help go without them (they were two thirds of --version's module loading).
-  const [{ scan }, { configureWalks }, { startFindsHere }] = await Promise.all([import('../scan/scan.js'), import('../../collectors/walk/concurrency.js'), import('../../collectors/walk/walk-tree.js')]);
-  startFindsHere(); // as start.ts says already, for a caller that came another way
+  const [{ scan }, { configureWalks }] = await Promise.all([import('../scan/scan.js'), import('../../collectors/walk/concurrency.js')]);
   // The host's facts (sysfs: about a millisecond) and, from its device, how many finds walk at once.
   const hostFacts = await configureWalks(host, dockerRoot, { given: walkConcurrency });
   const report = await scan({ dockerRoot, dockerHost, host, containerd, apiTimeoutMs, ownerLabels, podLogs, onProgress: progress, readApi: readDockerApiOffThread, hostFacts, ...(persisted ? { layerCache: persisted.cache, wasteMemo: persisted.wasteMemo } : {}) });
