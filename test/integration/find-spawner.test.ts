@@ -2,7 +2,6 @@
 // what finds started here give, their output comes straight over the socket pair, their stderr,
 // exit and kill over its channel, and when it dies its finds are named lost and later ones start here.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +9,7 @@ import { findSpawnerPid, prepareFindSpawner, startFind, type FindChild } from '.
 import { findInto } from '../../collectors/walk/find-walk.js';
 import { TreeTally } from '../../collectors/walk/tally.js';
 import type { Report } from '../../agent/model/report.js';
-import { CLI, runReport } from '../support/oracles.js';
+import { CLI, duB1, runReport } from '../support/oracles.js';
 
 /** Everything a find gave: its output, its stderr, how it ended, and any error. */
 function collect(c: FindChild): Promise<{ out: string; err: string; code: number | null; signal: string | null; errors: string[] }> {
@@ -111,7 +110,7 @@ describe('a one-off report', function () {
     });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json!.orphans.length, 1, JSON.stringify(r.json!.orphans));
-    const disk = Number(execFileSync('du', ['-sB1', join(tmp, 'docker', 'overlay2', 'a'.repeat(64))], { encoding: 'utf8' }).split('\t')[0]);
+    const disk = await duB1(join(tmp, 'docker', 'overlay2', 'a'.repeat(64)));
     assert.deepEqual([r.json!.orphans[0]!.disk, r.json!.orphans[0]!.apparent], [disk, 400], 'du -sB1; one byte a file');
     const parents = readFileSync(join(tmp, 'parents'), 'utf8').trim().split('\n');
     assert.ok(parents.length >= 2, 'the probe and at least one walk');
