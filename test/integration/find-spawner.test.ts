@@ -1,6 +1,7 @@
 // The process that starts the finds (collectors/walk/find-spawner.ts): finds started there give
 // what finds started here give, their output comes straight over the socket pair, their stderr,
 // exit and kill over its channel, and when it dies its finds are named lost and later ones start here.
+// A one-off report uses none: its finds are its own children.
 import assert from 'node:assert/strict';
 import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
